@@ -1,0 +1,72 @@
+/**
+ * Config is everything the process reads from its environment, read and checked once at start-up.
+ * No other module reads `process.env`: values are passed down explicitly.
+ */
+export interface Config {
+  host: string;
+  port: number;
+  /** Postgres server URL; absent means the embedded PGlite database under dataDir. */
+  databaseUrl?: string;
+  dataDir: string;
+  /** 32-byte AES key (base64 in GATEHOUSE_MASTER_KEY); generated in embedded mode when unset. */
+  masterKey?: Buffer;
+  masterKeyPrevious?: Buffer;
+  operatorToken?: string;
+  /** Base URL baked into certificates' CRL/OCSP/caIssuers pointers; absent: none are added. */
+  publicUrl?: string;
+  logLevel: string;
+  /** How many HTTP worker processes (server mode only; embedded mode is single-process). */
+  workers: number;
+  byocaLimit: number;
+  edgePort?: number;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+function parsePort(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === "") return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`${name} must be a port number (0-65535)`);
+  return port;
+}
+
+function parseKey(name: string, raw: string | undefined): Buffer | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  const key = Buffer.from(raw, "base64");
+  if (key.length !== 32) throw new ConfigError(`${name} must be 32 bytes, base64-encoded (openssl rand -base64 32)`);
+  return key;
+}
+
+function parsePositiveInt(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${name} must be a positive whole number`);
+  return n;
+}
+
+/** loadConfig reads the environment once; it throws ConfigError with a message naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const databaseUrl = env.DATABASE_URL || undefined;
+  const masterKey = parseKey("GATEHOUSE_MASTER_KEY", env.GATEHOUSE_MASTER_KEY);
+  if (databaseUrl && !masterKey) {
+    throw new ConfigError("GATEHOUSE_MASTER_KEY is required when DATABASE_URL is set (32 bytes, base64: openssl rand -base64 32)");
+  }
+  const publicUrl = env.GATEHOUSE_PUBLIC_URL ? env.GATEHOUSE_PUBLIC_URL.replace(/\/+$/, "") : undefined;
+  if (publicUrl && !/^https?:\/\/[^/]+/.test(publicUrl)) throw new ConfigError("GATEHOUSE_PUBLIC_URL must be an http(s) URL");
+  return {
+    host: env.HOST || "127.0.0.1",
+    port: parsePort("PORT", env.PORT, 8080),
+    databaseUrl,
+    dataDir: env.GATEHOUSE_DATA_DIR || "./data",
+    masterKey,
+    masterKeyPrevious: parseKey("GATEHOUSE_MASTER_KEY_PREVIOUS", env.GATEHOUSE_MASTER_KEY_PREVIOUS),
+    operatorToken: env.GATEHOUSE_OPERATOR_TOKEN || undefined,
+    publicUrl,
+    logLevel: env.LOG_LEVEL || "info",
+    workers: databaseUrl ? parsePositiveInt("GATEHOUSE_WORKERS", env.GATEHOUSE_WORKERS, 1) : 1,
+    byocaLimit: parsePositiveInt("GATEHOUSE_BYOCA_LIMIT", env.GATEHOUSE_BYOCA_LIMIT, 5),
+    edgePort: env.EDGE_PORT ? parsePort("EDGE_PORT", env.EDGE_PORT, 8443) : undefined,
+  };
+}

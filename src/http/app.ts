@@ -1,0 +1,97 @@
+import { randomUUID } from "node:crypto";
+import Fastify, { type FastifyInstance } from "fastify";
+import { GatehouseError, RequestErrors } from "../errors.js";
+import type { Logger } from "../log.js";
+import type { ServiceContext } from "../services/context.js";
+import type { TokenAuthenticator } from "../services/tokens.js";
+import { authenticate } from "./auth.js";
+import { fail } from "./envelope.js";
+import { sendError } from "./errors.js";
+import { accountRoutes } from "./routes/accounts.js";
+import { clientCertificateRoutes } from "./routes/client-certificates.js";
+import { docsRoutes } from "./routes/docs.js";
+
+/** JSON_BODY_LIMIT is the per-route default body limit (DESIGN.md "Hardening"). */
+export const JSON_BODY_LIMIT = 64 * 1024;
+export const API_PREFIX = "/client/v4";
+
+export interface AppOptions {
+  ctx: ServiceContext;
+  tokens: TokenAuthenticator;
+  logger: Logger;
+  /** healthy answers whether the database is reachable and migrated. */
+  healthy: () => Promise<boolean>;
+  /** extraRoutes lets later families (CRL/OCSP, EST, edge settings) register beside these. */
+  extraRoutes?: Array<(app: FastifyInstance, ctx: ServiceContext) => Promise<void> | void>;
+  /** apiRoutes are registered under /client/v4 behind authentication, like the built-in families. */
+  apiRoutes?: Array<(app: FastifyInstance, ctx: ServiceContext) => Promise<void> | void>;
+}
+
+/** buildApp assembles the HTTP API: one plugin per route family, one error mapper, one 404. */
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: opts.logger,
+    genReqId: () => randomUUID(),
+    requestIdLogLabel: "request_id",
+    bodyLimit: JSON_BODY_LIMIT,
+    connectionTimeout: 60_000,
+    requestTimeout: 30_000,
+    keepAliveTimeout: 5_000,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true },
+    disableRequestLogging: false,
+  });
+
+  // JSON with an empty body allowed: DELETE/PATCH may come with a JSON content type and no body.
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser(/^application\/([a-z0-9.+-]*\+)?json$/i, { parseAs: "string" }, (_req, body, done) => {
+    const text = (body as string).trim();
+    if (text === "") return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new GatehouseError(RequestErrors.invalidJson, 400, "request body is not valid JSON"), undefined);
+    }
+  });
+
+  app.addHook("onSend", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
+
+  const routePatterns: Array<{ method: string; pattern: RegExp }> = [];
+  app.addHook("onRoute", (route) => {
+    const source = route.url.replace(/:[a-z_]+/g, "[^/]+");
+    for (const method of [route.method].flat()) routePatterns.push({ method, pattern: new RegExp(`^${source}/?$`) });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split("?")[0];
+    const allowed = [...new Set(routePatterns.filter((r) => r.pattern.test(path)).map((r) => r.method))];
+    if (allowed.length > 0) {
+      reply.header("allow", allowed.join(", "));
+      return reply.code(405).send(fail(RequestErrors.methodNotAllowed, `method ${request.method} is not allowed here`));
+    }
+    return reply.code(404).send(fail(RequestErrors.noRoute, "No route for the URI"));
+  });
+
+  app.get("/healthz", async (_request, reply) => {
+    const up = await opts.healthy().catch(() => false);
+    return reply.code(up ? 200 : 503).send({ status: up ? "ok" : "unavailable" });
+  });
+
+  await app.register(docsRoutes);
+  for (const register of opts.extraRoutes ?? []) await register(app, opts.ctx);
+
+  await app.register(
+    async (api) => {
+      api.addHook("onRequest", async (request) => {
+        await authenticate(request, opts.tokens);
+      });
+      await api.register(accountRoutes(opts.ctx));
+      await api.register(clientCertificateRoutes(opts.ctx));
+      for (const register of opts.apiRoutes ?? []) await register(api, opts.ctx);
+    },
+    { prefix: API_PREFIX },
+  );
+  return app;
+}

@@ -1,0 +1,69 @@
+import cluster from "node:cluster";
+import { ConfigError, loadConfig } from "./config.js";
+import { DataDirLockedError } from "./db/embedded.js";
+import { MasterKeyError } from "./keys/master-key.js";
+import { createLogger } from "./log.js";
+import { startGatehouse } from "./runtime.js";
+
+/** SHUTDOWN_GRACE_MS: SIGTERM drains in-flight requests, then exits at the latest after this. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * The process entry: read the config, open the database, serve. With DATABASE_URL and
+ * GATEHOUSE_WORKERS > 1, a primary forks that many workers sharing the port (node:cluster), each a
+ * full stateless Gatehouse; embedded mode is always one process.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  if (config.workers > 1 && cluster.isPrimary) {
+    logger.info({ workers: config.workers }, "starting workers");
+    for (let i = 0; i < config.workers; i++) cluster.fork();
+    let stopping = false;
+    cluster.on("exit", (worker, code) => {
+      if (!stopping) {
+        logger.error({ pid: worker.process.pid, code }, "worker exited; starting another");
+        cluster.fork();
+      } else if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+    });
+    for (const signal of ["SIGTERM", "SIGINT"] as const) {
+      process.on(signal, () => {
+        stopping = true;
+        for (const w of Object.values(cluster.workers ?? {})) w?.process.kill("SIGTERM");
+        setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS + 1000).unref();
+      });
+    }
+    return;
+  }
+  const gatehouse = await startGatehouse({ config, logger });
+  const address = await gatehouse.app.listen({ host: config.host, port: config.port });
+  logger.info({ address }, `Gatehouse API listening on ${address}`);
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, "draining");
+    setTimeout(() => {
+      logger.error("drain took too long; exiting");
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS).unref();
+    gatehouse.close().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, "error while closing");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+}
+
+main().catch((err) => {
+  if (err instanceof ConfigError || err instanceof MasterKeyError || err instanceof DataDirLockedError) {
+    process.stderr.write(`gatehouse: ${err.message}\n`);
+  } else {
+    process.stderr.write(`gatehouse: failed to start: ${err?.stack ?? err}\n`);
+  }
+  process.exit(1);
+});
