@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import Fastify, { type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { GatehouseError, RequestErrors } from "../errors.js";
 import type { Logger } from "../log.js";
 import type { ServiceContext } from "../services/context.js";
@@ -30,7 +30,7 @@ export interface AppOptions {
 /** buildApp assembles the HTTP API: one plugin per route family, one error mapper, one 404. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: opts.logger,
+    loggerInstance: opts.logger as FastifyBaseLogger,
     genReqId: () => randomUUID(),
     requestIdLogLabel: "request_id",
     bodyLimit: JSON_BODY_LIMIT,

@@ -33,6 +33,11 @@ export class IssuerCache {
     });
   }
 
+  /** clear drops every cached issuer (tests that empty the database call it). */
+  clear(): void {
+    this.byAccount.clear();
+  }
+
   /** activeIssuer returns the account's active managed CA, loading it once. */
   activeIssuer(accountId: string): Promise<ActiveIssuer | undefined> {
     let entry = this.byAccount.get(accountId);
