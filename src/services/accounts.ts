@@ -48,7 +48,8 @@ export async function createAccount(
   const caName = managedCaName(accountId);
   const created = await createManagedCa({
     keyType,
-    commonName: caName,
+    // RFC 5280 caps CN at 64 characters: the display name is longer than that.
+    commonName: `Gatehouse Managed CA ${accountId}`,
     organization: "Gatehouse",
     now: ctx.now(),
     validityYears: MANAGED_CA_YEARS,
