@@ -10,11 +10,11 @@ import {
   type StatusFilter,
 } from "../db/client-certificates.js";
 import { findIdempotentResponse, storeIdempotentResponse } from "../db/idempotency.js";
-import { isUniqueViolation } from "../db/sql.js";
+import { isUniqueViolation, type TxSql } from "../db/sql.js";
 import type { ZoneRow } from "../db/zones.js";
 import { GatehouseError, notFound, RequestErrors } from "../errors.js";
 import { issueClientCertificate as signClientCertificate, type DistributionUrls } from "../pki/certificate.js";
-import { parseCsr } from "../pki/csr.js";
+import { parseCsr, type ParsedCsr } from "../pki/csr.js";
 import { newSerial } from "../pki/serial.js";
 import type { ServiceContext } from "./context.js";
 import { newUuid } from "./ids.js";
@@ -80,7 +80,19 @@ async function replayIfStored(ctx: ServiceContext, accountId: string, idem: Idem
  */
 export async function issue(
   ctx: ServiceContext,
-  input: { zone: ZoneRow; csrPem: string; validityDays: number; idempotency?: Idempotency },
+  input: {
+    zone: ZoneRow;
+    csrPem: string;
+    validityDays: number;
+    idempotency?: Idempotency;
+    /** parsedCsr: a CSR the caller already parsed and checked (EST sends DER); csrPem is then not read. */
+    parsedCsr?: ParsedCsr;
+    /**
+     * inTransaction runs inside the transaction that records the certificate, after its insert; a
+     * throw rolls everything back (EST counts token uses and records superseded_by here).
+     */
+    inTransaction?: (tx: TxSql, row: ClientCertificateRow) => Promise<void>;
+  },
   actor: Actor,
 ): Promise<IssueOutcome> {
   const { zone, idempotency } = input;
@@ -88,7 +100,7 @@ export async function issue(
     const replay = await replayIfStored(ctx, zone.account_id, idempotency);
     if (replay) return replay;
   }
-  const csr = parseCsr(input.csrPem);
+  const csr = input.parsedCsr ?? parseCsr(input.csrPem);
   const issuer = await ctx.issuers.activeIssuer(zone.account_id);
   if (!issuer) throw new GatehouseError(ClientCertificateErrors.noManagedCa, 409, "the account has no active managed CA");
   const messages = csr.droppedExtensions.map((name) => `requested extension ${name} was not copied into the certificate`);
@@ -128,12 +140,13 @@ export async function issue(
     };
     const audit = { accountId: zone.account_id, ...actor };
     try {
-      if (!idempotency) {
+      if (!idempotency && !input.inTransaction) {
         await insertIssuedCertificate(ctx.sql, row, audit);
       } else {
         await ctx.sql.begin(async (tx) => {
           await insertIssuedCertificate(tx, row, audit);
-          await storeIdempotentResponse(tx, {
+          if (input.inTransaction) await input.inTransaction(tx, row);
+          if (idempotency) await storeIdempotentResponse(tx, {
             accountId: zone.account_id,
             key: idempotency.key,
             requestHash: idempotency.requestHash,
