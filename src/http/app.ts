@@ -39,7 +39,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     keepAliveTimeout: 5_000,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
-    disableRequestLogging: false,
   });
 
   // JSON with an empty body allowed: DELETE/PATCH may come with a JSON content type and no body.
