@@ -19,6 +19,10 @@ export interface Config {
   workers: number;
   byocaLimit: number;
   edgePort?: number;
+  /** EST listener (RFC 7030): port, and the server certificate/key PEM files (EST_TLS_*, else EDGE_TLS_*). */
+  estPort?: number;
+  estTlsCertPath?: string;
+  estTlsKeyPath?: string;
 }
 
 export class ConfigError extends Error {
@@ -46,6 +50,17 @@ function parsePositiveInt(name: string, raw: string | undefined, fallback: numbe
   return n;
 }
 
+/** estConfig: EST_TLS_CERT and EST_TLS_KEY come together, else the edge's pair is used; neither: no EST listener. */
+function estConfig(env: NodeJS.ProcessEnv): Pick<Config, "estPort" | "estTlsCertPath" | "estTlsKeyPath"> {
+  const own = Boolean(env.EST_TLS_CERT || env.EST_TLS_KEY);
+  const cert = own ? env.EST_TLS_CERT : env.EDGE_TLS_CERT;
+  const key = own ? env.EST_TLS_KEY : env.EDGE_TLS_KEY;
+  if (Boolean(cert) !== Boolean(key)) {
+    throw new ConfigError(own ? "EST_TLS_CERT and EST_TLS_KEY must be set together" : "EDGE_TLS_CERT and EDGE_TLS_KEY must be set together");
+  }
+  return { estPort: parsePort("EST_TLS_PORT", env.EST_TLS_PORT, 8444), estTlsCertPath: cert || undefined, estTlsKeyPath: key || undefined };
+}
+
 /** loadConfig reads the environment once; it throws ConfigError with a message naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = env.DATABASE_URL || undefined;
@@ -68,5 +83,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workers: databaseUrl ? parsePositiveInt("GATEHOUSE_WORKERS", env.GATEHOUSE_WORKERS, 1) : 1,
     byocaLimit: parsePositiveInt("GATEHOUSE_BYOCA_LIMIT", env.GATEHOUSE_BYOCA_LIMIT, 5),
     edgePort: env.EDGE_PORT ? parsePort("EDGE_PORT", env.EDGE_PORT, 8443) : undefined,
+    ...estConfig(env),
   };
 }

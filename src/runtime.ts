@@ -3,6 +3,8 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Config } from "./config.js";
 import { openDatabase, type Database } from "./db/database.js";
+import { estPlainPortRoutes } from "./est/plain-port.js";
+import { buildEstApp, DEFAULT_EST_PORT, readEstTls } from "./est/server.js";
 import { buildApp, type AppOptions } from "./http/app.js";
 import { checkMasterKey, embeddedMasterKey, readOrCreateFileSecret } from "./keys/master-key.js";
 import type { MasterKeys } from "./keys/secrets.js";
@@ -16,6 +18,8 @@ export interface Gatehouse {
   db: Database;
   ctx: ServiceContext;
   app: FastifyInstance;
+  /** est is the EST app over TLS (not yet listening: server.ts listens), when a certificate is configured. */
+  est?: FastifyInstance;
   operatorToken?: string;
   close(): Promise<void>;
 }
@@ -73,16 +77,21 @@ export async function startGatehouse(opts: StartOptions): Promise<Gatehouse> {
       tokens,
       logger,
       healthy: async () => (await db.sql`SELECT 1 AS up FROM schema_migrations LIMIT 1`).length === 1,
-      extraRoutes: opts.extraRoutes,
+      extraRoutes: [estPlainPortRoutes(config.estTlsCertPath ? (config.estPort ?? DEFAULT_EST_PORT) : undefined), ...(opts.extraRoutes ?? [])],
       apiRoutes: opts.apiRoutes,
     });
+    const est = config.estTlsCertPath
+      ? await buildEstApp({ ctx, logger, tls: readEstTls({ certPath: config.estTlsCertPath, keyPath: config.estTlsKeyPath! }) })
+      : undefined;
     logger.info({ database: db.describe, kind: db.kind }, `database: ${db.describe}`);
     return {
       db,
       ctx,
       app,
+      est,
       operatorToken,
       async close() {
+        await est?.close();
         await app.close();
         await db.close();
       },

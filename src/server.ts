@@ -1,6 +1,7 @@
 import cluster from "node:cluster";
 import { ConfigError, loadConfig } from "./config.js";
 import { DataDirLockedError } from "./db/embedded.js";
+import { DEFAULT_EST_PORT } from "./est/server.js";
 import { MasterKeyError } from "./keys/master-key.js";
 import { createLogger } from "./log.js";
 import { startGatehouse } from "./runtime.js";
@@ -38,6 +39,10 @@ async function main(): Promise<void> {
   const gatehouse = await startGatehouse({ config, logger });
   const address = await gatehouse.app.listen({ host: config.host, port: config.port });
   logger.info({ address }, `Gatehouse API listening on ${address}`);
+  if (gatehouse.est) {
+    const estAddress = await gatehouse.est.listen({ host: config.host, port: config.estPort ?? DEFAULT_EST_PORT });
+    logger.info({ address: estAddress }, `EST (RFC 7030) listening on ${estAddress}/.well-known/est/<zone id>/`);
+  }
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;

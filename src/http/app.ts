@@ -10,6 +10,7 @@ import { sendError } from "./errors.js";
 import { accountRoutes } from "./routes/accounts.js";
 import { clientCertificateRoutes } from "./routes/client-certificates.js";
 import { docsRoutes } from "./routes/docs.js";
+import { enrollmentTokenRoutes } from "./routes/enrollment-tokens.js";
 
 /** JSON_BODY_LIMIT is the per-route default body limit (DESIGN.md "Hardening"). */
 export const JSON_BODY_LIMIT = 64 * 1024;
@@ -88,6 +89,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       });
       await api.register(accountRoutes(opts.ctx));
       await api.register(clientCertificateRoutes(opts.ctx));
+      await api.register(enrollmentTokenRoutes(opts.ctx));
       for (const register of opts.apiRoutes ?? []) await register(api, opts.ctx);
     },
     { prefix: API_PREFIX },
