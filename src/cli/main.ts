@@ -4,6 +4,7 @@ import { runCli, type Command } from "./framework.js";
 import { hostnameAssociationCommand } from "./hostname-association.js";
 import { mtlsCertificateCommand } from "./mtls-certificate.js";
 import { processIo } from "./output.js";
+import { provisionCommand } from "./provision.js";
 import { edgeCommand, serveCommand } from "./serve.js";
 
 /**
@@ -21,6 +22,7 @@ const COMMANDS: Command[] = [
   hostnameAssociationCommand,
   serveCommand,
   edgeCommand,
+  provisionCommand,
 ];
 
 const root: Command = {

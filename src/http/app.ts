@@ -10,6 +10,8 @@ import { sendError } from "./errors.js";
 import { accountRoutes } from "./routes/accounts.js";
 import { clientCertificateRoutes } from "./routes/client-certificates.js";
 import { docsRoutes } from "./routes/docs.js";
+import { hostnameAssociationRoutes } from "./routes/hostname-associations.js";
+import { mtlsCertificateRoutes } from "./routes/mtls-certificates.js";
 import { enrollmentTokenRoutes } from "./routes/enrollment-tokens.js";
 
 /** JSON_BODY_LIMIT is the per-route default body limit (DESIGN.md "Hardening"). */
@@ -89,6 +91,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       });
       await api.register(accountRoutes(opts.ctx));
       await api.register(clientCertificateRoutes(opts.ctx));
+      await api.register(mtlsCertificateRoutes(opts.ctx));
+      await api.register(hostnameAssociationRoutes(opts.ctx));
       await api.register(enrollmentTokenRoutes(opts.ctx));
       for (const register of opts.apiRoutes ?? []) await register(api, opts.ctx);
     },
