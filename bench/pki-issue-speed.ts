@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+// Micro-benchmark of the pure issuance path (no HTTP, no database):
+//   parseCsr (PEM → checks → self-signature verify) + issueClientCertificate (TBS → lint → sign).
+// CSRs are real `openssl req` output (P-256 subject keys by default), the CA is made by createManagedCa.
+// Prints one line per stage; the figure to quote is "parse+issue".
+//
+// Usage: node --import tsx bench/pki-issue-speed.ts [SECONDS=3] [CA_KEY=P-256] [CSR_KEY=P-256] [INFLIGHT=64]
+// One core:  taskset -c 0 node --import tsx bench/pki-issue-speed.ts
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as pkijs from "pkijs";
+import { createSoftwareSigner } from "../src/keys/software-signer.js";
+import { createManagedCa } from "../src/pki/ca.js";
+import { buildLeafTbs, issueClientCertificate, type IssuerInfo } from "../src/pki/certificate.js";
+import { parseCsr } from "../src/pki/csr.js";
+import { lintTbsCertificate } from "../src/pki/lint.js";
+import { pemToDer } from "../src/pki/pem.js";
+import { newSerial } from "../src/pki/serial.js";
+import type { CaKeyType } from "../src/pki/signer.js";
+
+const SECS = Number(process.argv[2] ?? 3);
+const CA_KEY = (process.argv[3] ?? "P-256") as CaKeyType;
+const CSR_KEY = process.argv[4] ?? "P-256";
+const INFLIGHT = Number(process.argv[5] ?? 64);
+const POOL = 32;
+
+const newkey: Record<string, string[]> = {
+  "P-256": ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+  "P-384": ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384"],
+  "RSA-2048": ["-newkey", "rsa:2048"],
+  Ed25519: ["-newkey", "ed25519"],
+};
+
+const dir = mkdtempSync(join(tmpdir(), "gh-bench-"));
+const csrs: string[] = [];
+try {
+  for (let i = 0; i < POOL; i++) {
+    const out = join(dir, `${i}.csr`);
+    execFileSync("openssl", ["req", "-new", ...newkey[CSR_KEY], "-nodes", "-keyout", join(dir, `${i}.key`), "-subj", `/C=US/O=Bench/CN=device-${i}`,
+      "-addext", `subjectAltName=DNS:device-${i}.example.com`, "-out", out], { stdio: "ignore" });
+    csrs.push(readFileSync(out, "utf8"));
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const now = new Date();
+const ca = await createManagedCa({ keyType: CA_KEY, commonName: "Bench CA", now, validityYears: 20 });
+const issuer: IssuerInfo = {
+  certificateDer: ca.certificateDer,
+  subjectDer: ca.subjectDer,
+  subjectKeyIdentifier: ca.subjectKeyIdentifier,
+  notAfter: ca.notAfter,
+  signer: createSoftwareSigner(ca.privateKeyPkcs8Der, CA_KEY),
+};
+
+// Each stage reports wall-clock ops/s and CPU µs per op (process.cpuUsage: every thread of the
+// process, threadpool included). On a shared machine the CPU figure is the stable one:
+// 1e6 / CPU µs is what one fully available core does.
+interface Rate {
+  wall: number;
+  cpuUs: number;
+}
+
+function rateSync(fn: (i: number) => void): Rate {
+  for (let k = 0; k < 500; k++) fn(k);
+  let n = 0;
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const end = t0 + SECS * 1000;
+  while (performance.now() < end) for (let k = 0; k < 32; k++) fn(n++);
+  const c = process.cpuUsage(c0);
+  return { wall: n / ((performance.now() - t0) / 1000), cpuUs: (c.user + c.system) / n };
+}
+
+async function rateAsync(fn: (i: number) => Promise<unknown>, inflight: number): Promise<Rate> {
+  let n = 0;
+  let stop = false;
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  setTimeout(() => (stop = true), SECS * 1000);
+  const worker = async (): Promise<void> => {
+    while (!stop) await fn(n++);
+  };
+  await Promise.all(Array.from({ length: inflight }, worker));
+  const c = process.cpuUsage(c0);
+  return { wall: n / ((performance.now() - t0) / 1000), cpuUs: (c.user + c.system) / n };
+}
+
+const parsed = csrs.map((p) => parseCsr(p));
+const ders = csrs.map((p) => pemToDer(p, "CERTIFICATE REQUEST"));
+const row = (name: string, r: Rate): void =>
+  console.log(`${name.padEnd(36)} ${r.wall.toFixed(0).padStart(7)} /s wall  ${r.cpuUs.toFixed(1).padStart(7)} µs CPU  = ${(1e6 / r.cpuUs).toFixed(0).padStart(6)} /s per core`);
+
+console.log(`node ${process.version}, CA ${CA_KEY}, CSR ${CSR_KEY}, ${SECS}s per stage, inflight ${INFLIGHT}`);
+row("pkijs CertificationRequest.fromBER", rateSync((i) => pkijs.CertificationRequest.fromBER(new Uint8Array(ders[i % POOL]))));
+row("parseCsr (incl. verify)", rateSync((i) => parseCsr(csrs[i % POOL])));
+row("buildLeafTbs", rateSync((i) => buildLeafTbs({ csr: parsed[i % POOL], issuer, serial: newSerial(), now, validityDays: 365 })));
+row("buildLeafTbs + lint", rateSync((i) => {
+  const { tbs } = buildLeafTbs({ csr: parsed[i % POOL], issuer, serial: newSerial(), now, validityDays: 365 });
+  lintTbsCertificate(tbs, { profile: "leaf", signatureAlgorithmDer: issuer.signer.algorithmIdentifierDer, issuerSubjectDer: issuer.subjectDer, issuerSki: issuer.subjectKeyIdentifier, issuerNotAfter: issuer.notAfter });
+}));
+row("issue (parsed CSR), serial await", await rateAsync((i) => issueClientCertificate({ csr: parsed[i % POOL], issuer, serial: newSerial(), now, validityDays: 365 }), 1));
+row(`issue (parsed CSR), ${INFLIGHT} in flight`, await rateAsync((i) => issueClientCertificate({ csr: parsed[i % POOL], issuer, serial: newSerial(), now, validityDays: 365 }), INFLIGHT));
+row(`parse+issue, ${INFLIGHT} in flight`, await rateAsync((i) => issueClientCertificate({ csr: parseCsr(csrs[i % POOL]), issuer, serial: newSerial(), now, validityDays: 365 }), INFLIGHT));
