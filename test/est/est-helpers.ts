@@ -36,9 +36,9 @@ export async function shOk(cwd: string, command: string, env: Record<string, str
   return r.stdout;
 }
 
-export function tempDir(t: { after?: (fn: () => void) => void } | undefined, prefix = "gh-est-"): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  return dir;
+/** tempDir makes a scratch directory; the harness removes it when it stops. */
+export function tempDir(prefix = "gh-est-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
 }
 
 /** EstHarness: Gatehouse with its EST listener on an ephemeral loopback port and the server's CA file. */
@@ -63,7 +63,7 @@ export async function makeEstServerCertificate(dir: string): Promise<{ certPath:
 
 /** startEstHarness starts Gatehouse (embedded or server database) with EST on an ephemeral port. */
 export async function startEstHarness(kind: DatabaseKind, overrides: Partial<Config> = {}): Promise<EstHarness & { stop: () => Promise<void> }> {
-  const dir = tempDir(undefined);
+  const dir = tempDir();
   const { certPath, keyPath } = await makeEstServerCertificate(dir);
   const h = await startTestGatehouse(kind, { estTlsCertPath: certPath, estTlsKeyPath: keyPath, estPort: 0, ...overrides });
   if (!h.gh.est) throw new Error("EST app was not built");
