@@ -1,5 +1,5 @@
 import type { Actor } from "./audit.js";
-import type { TxSql } from "./sql.js";
+import type { Sql, TxSql } from "./sql.js";
 
 export type RevocationReason =
   | "certificateHold"
@@ -41,26 +41,99 @@ export type NewClientCertificate = Omit<ClientCertificateRow, "seq" | "status" |
 
 const COLUMNS = "c.id, c.seq, c.zone_id, c.ca_id, c.serial, c.status, c.revocation_reason, c.revoked_on, c.certificate_pem, c.csr_pem, c.common_name, c.country, c.state, c.location, c.organization, c.organizational_unit, c.fingerprint_sha256, c.ski, c.signature, c.validity_days, c.issued_on, c.expires_on, ca.name AS ca_name";
 
+type AuditRow = Actor & { accountId: string };
+
+const CERT_COLUMNS = [
+  "id", "zone_id", "ca_id", "serial", "status", "certificate_pem", "csr_pem", "common_name", "country", "state",
+  "location", "organization", "organizational_unit", "fingerprint_sha256", "ski", "signature", "validity_days",
+  "issued_on", "expires_on",
+] as const;
+const AUDIT_COLUMNS = ["account_id", "actor", "request_id", "source_ip", "action", "object_type", "object_id", "ca_id", "serial", "new_status"] as const;
+
+const certValues = (c: NewClientCertificate) => ({ ...c, status: "active" });
+const auditValues = (c: NewClientCertificate, a: AuditRow) => ({
+  account_id: a.accountId,
+  actor: a.actor,
+  request_id: a.requestId ?? null,
+  source_ip: a.sourceIp ?? null,
+  action: "client_certificate.issue",
+  object_type: "client_certificate",
+  object_id: c.id,
+  ca_id: c.ca_id,
+  serial: c.serial.toString("hex"),
+  new_status: "active",
+});
+
 /**
- * insertIssuedCertificate records a new certificate and its audit event in ONE statement (so one
- * round trip, atomic on its own or inside a transaction). A serial conflict surfaces as a unique
- * violation on client_certificates_ca_serial_key, and the caller draws again.
+ * insertRows records certificates and their audit events in ONE statement (two data-modifying
+ * CTEs): one round trip, atomic on its own or inside a caller's transaction.
  */
-export async function insertIssuedCertificate(
-  sql: TxSql,
-  c: NewClientCertificate,
-  audit: Actor & { accountId: string },
-): Promise<void> {
-  await sql`WITH inserted AS (
-      INSERT INTO client_certificates (id, zone_id, ca_id, serial, status, certificate_pem, csr_pem, common_name, country,
-        state, location, organization, organizational_unit, fingerprint_sha256, ski, signature, validity_days, issued_on, expires_on)
-      VALUES (${c.id}, ${c.zone_id}, ${c.ca_id}, ${c.serial}, 'active', ${c.certificate_pem}, ${c.csr_pem}, ${c.common_name},
-        ${c.country}, ${c.state}, ${c.location}, ${c.organization}, ${c.organizational_unit}, ${c.fingerprint_sha256}, ${c.ski},
-        ${c.signature}, ${c.validity_days}, ${c.issued_on}, ${c.expires_on})
-      RETURNING id, ca_id)
-    INSERT INTO audit_events (account_id, actor, request_id, source_ip, action, object_type, object_id, ca_id, serial, new_status)
-    SELECT ${audit.accountId}, ${audit.actor}, ${audit.requestId ?? null}, ${audit.sourceIp ?? null}, 'client_certificate.issue',
-      'client_certificate', inserted.id::text, inserted.ca_id, ${c.serial.toString("hex")}, 'active' FROM inserted`;
+async function insertRows(sql: TxSql, items: Array<{ cert: NewClientCertificate; audit: AuditRow }>): Promise<void> {
+  const certs = items.map((i) => certValues(i.cert));
+  const audits = items.map((i) => auditValues(i.cert, i.audit));
+  await sql`WITH c AS (INSERT INTO client_certificates ${sql(certs as never, CERT_COLUMNS as never)} RETURNING 1),
+    a AS (INSERT INTO audit_events ${sql(audits as never, AUDIT_COLUMNS as never)} RETURNING 1)
+    SELECT (SELECT count(*) FROM c) AS certificates, (SELECT count(*) FROM a) AS events`;
+}
+
+/**
+ * IssueBatcher is group commit for issuance on the pool: while a commit is in flight, new
+ * certificates queue and go together in the next statement, so under load one commit (one WAL
+ * flush) carries many certificates; alone, a certificate commits at once. Every caller still
+ * resolves only after its own row is durable. A failed batch is retried row by row, so one bad
+ * row (say, a serial collision) fails only its own request.
+ */
+class IssueBatcher {
+  private queue: Array<{ cert: NewClientCertificate; audit: AuditRow; resolve: () => void; reject: (e: unknown) => void }> = [];
+  private inFlight = 0;
+  private static readonly MAX_IN_FLIGHT = 2;
+  private static readonly MAX_BATCH = 200;
+
+  constructor(private readonly sql: Sql) {}
+
+  insert(cert: NewClientCertificate, audit: AuditRow): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ cert, audit, resolve, reject });
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    while (this.inFlight < IssueBatcher.MAX_IN_FLIGHT && this.queue.length > 0) {
+      const batch = this.queue.splice(0, IssueBatcher.MAX_BATCH);
+      this.inFlight++;
+      this.write(batch).finally(() => {
+        this.inFlight--;
+        this.flush();
+      });
+    }
+  }
+
+  private async write(batch: IssueBatcher["queue"]): Promise<void> {
+    try {
+      await insertRows(this.sql, batch);
+      for (const item of batch) item.resolve();
+    } catch (err) {
+      if (batch.length === 1) return batch[0].reject(err);
+      await Promise.all(batch.map((item) => insertRows(this.sql, [item]).then(item.resolve, item.reject)));
+    }
+  }
+}
+
+const batchers = new WeakMap<object, IssueBatcher>();
+
+/**
+ * insertIssuedCertificate records a new certificate and its audit event atomically. On the pool
+ * it joins the group commit; inside a caller's transaction it is one statement of that
+ * transaction. A serial conflict surfaces as a unique violation on
+ * client_certificates_ca_serial_key, and the caller draws again.
+ */
+export async function insertIssuedCertificate(sql: TxSql, c: NewClientCertificate, audit: AuditRow): Promise<void> {
+  const isTransaction = typeof (sql as { savepoint?: unknown }).savepoint === "function";
+  if (isTransaction) return insertRows(sql, [{ cert: c, audit }]);
+  let batcher = batchers.get(sql);
+  if (!batcher) batchers.set(sql, (batcher = new IssueBatcher(sql as Sql)));
+  return batcher.insert(c, audit);
 }
 
 /** findClientCertificate finds a certificate of a zone; FOR UPDATE when a state change follows. */

@@ -47,9 +47,35 @@ export async function createZone(
   }
 }
 
+/**
+ * ZoneCache keeps zone rows in memory: every certificate request resolves its zone, and zones
+ * only change by being created (a `zone` change on the bus drops everything, in every process).
+ */
+class ZoneCache {
+  private zones = new Map<string, ZoneRow>();
+  constructor(bus: ServiceContext["bus"]) {
+    bus.subscribe((change) => {
+      if (change.topic === "zone") this.zones.clear();
+    });
+  }
+  async get(ctx: ServiceContext, id: string): Promise<ZoneRow | undefined> {
+    const hit = this.zones.get(id);
+    if (hit) return hit;
+    const zone = await findZone(ctx.sql, id);
+    if (zone) {
+      if (this.zones.size > 50_000) this.zones.clear();
+      this.zones.set(id, zone);
+    }
+    return zone;
+  }
+}
+const zoneCaches = new WeakMap<object, ZoneCache>();
+
 /** getZoneOfAccount resolves a zone inside an account: another account's zone is simply not found. */
 export async function getZoneOfAccount(ctx: ServiceContext, zoneId: string, accountId?: string): Promise<ZoneRow> {
-  const zone = await findZone(ctx.sql, zoneId);
+  let cache = zoneCaches.get(ctx.sql);
+  if (!cache) zoneCaches.set(ctx.sql, (cache = new ZoneCache(ctx.bus)));
+  const zone = await cache.get(ctx, zoneId);
   if (!zone || (accountId !== undefined && zone.account_id !== accountId)) throw notFound("zone");
   return zone;
 }
