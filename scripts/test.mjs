@@ -9,7 +9,11 @@ import { join } from "node:path";
 
 function collect(path) {
   if (statSync(path).isFile()) return path.endsWith(".test.ts") ? [path] : [];
-  return readdirSync(path).sort().flatMap((entry) => collect(join(path, entry)));
+  // Hidden folders and node_modules hold tools, not our suites (test/.wrangler has wrangler's own tests).
+  return readdirSync(path)
+    .filter((entry) => !entry.startsWith(".") && entry !== "node_modules")
+    .sort()
+    .flatMap((entry) => collect(join(path, entry)));
 }
 
 const targets = process.argv.slice(2);

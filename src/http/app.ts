@@ -13,6 +13,8 @@ import { docsRoutes } from "./routes/docs.js";
 import { hostnameAssociationRoutes } from "./routes/hostname-associations.js";
 import { mtlsCertificateRoutes } from "./routes/mtls-certificates.js";
 import { enrollmentTokenRoutes } from "./routes/enrollment-tokens.js";
+import { keyMaterialRoutes } from "./routes/key-material.js";
+import { acceptJsonSentAsTextPlain, wranglerCompatRoutes } from "./routes/wrangler-compat.js";
 
 /** JSON_BODY_LIMIT is the per-route default body limit (DESIGN.md "Hardening"). */
 export const JSON_BODY_LIMIT = 64 * 1024;
@@ -56,6 +58,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     }
   });
 
+  // wrangler sends its JSON bodies as text/plain (see routes/wrangler-compat.ts).
+  acceptJsonSentAsTextPlain(app);
+
   app.addHook("onSend", async (request, reply) => {
     reply.header("x-request-id", request.id);
   });
@@ -94,6 +99,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       await api.register(mtlsCertificateRoutes(opts.ctx));
       await api.register(hostnameAssociationRoutes(opts.ctx));
       await api.register(enrollmentTokenRoutes(opts.ctx));
+      await api.register(keyMaterialRoutes(opts.ctx));
+      await api.register(wranglerCompatRoutes(opts.ctx));
       for (const register of opts.apiRoutes ?? []) await register(api, opts.ctx);
     },
     { prefix: API_PREFIX },

@@ -18,6 +18,7 @@ import { GatehouseError, notFound } from "../errors.js";
 import { seal } from "../keys/secrets.js";
 import { validateUpload } from "../pki/byoca.js";
 import { derToPem } from "../pki/pem.js";
+import { bindingLeaseSource, checkBindingLeasesBeforeDelete } from "./binding-leases.js";
 import type { ServiceContext } from "./context.js";
 import { newUuid, UUID } from "./ids.js";
 
@@ -126,8 +127,16 @@ export function listCertificates(ctx: ServiceContext, accountId: string, filter:
  * remove deletes an upload (and its BYOCA twin) unless a hostname still trusts it: the CA row is
  * locked first, so a racing association PUT either commits before (and the delete is refused) or
  * finds the CA gone (404). Answers the deleted object.
+ * A running outbound binding (an active lease, services/binding-leases.ts) also blocks it (409,
+ * code 1810) unless `force`, which ends the leases: the bindings then reject their fetches.
  */
-export async function remove(ctx: ServiceContext, accountId: string, id: string, actor: Actor): Promise<MtlsCertificateRow> {
+export async function remove(
+  ctx: ServiceContext,
+  accountId: string,
+  id: string,
+  actor: Actor,
+  opts: { force?: boolean } = {},
+): Promise<MtlsCertificateRow> {
   if (!UUID.test(id)) throw notFound("mTLS certificate");
   return (await ctx.sql.begin(async (tx) => {
     const row = await findMtlsCertificate(tx, accountId, id, { forUpdate: true });
@@ -143,6 +152,7 @@ export async function remove(ctx: ServiceContext, accountId: string, id: string,
       }
       await deleteByocaAuthority(tx, id);
     }
+    const leasesEnded = await checkBindingLeasesBeforeDelete(tx, id, opts.force === true);
     await deleteMtlsCertificate(tx, id);
     await insertAuditEvent(tx, {
       accountId,
@@ -153,6 +163,7 @@ export async function remove(ctx: ServiceContext, accountId: string, id: string,
       caId: row.ca ? id : undefined,
       oldStatus: row.ca ? "ca" : "leaf",
       newStatus: "deleted",
+      reason: leasesEnded > 0 ? `force: ended ${leasesEnded} active binding lease(s)` : undefined,
     });
     await ctx.bus.publish(tx, { topic: "mtls_certificate", id });
     return row;
@@ -176,7 +187,7 @@ export type AssociationSource = (sql: TxSql, certificate: MtlsCertificateRow) =>
 export const hostnameAssociationSource: AssociationSource = async (sql, certificate) =>
   certificate.ca ? (await zonesUsingCa(sql, certificate.id)).map(() => ({ service: "hostname_association", status: "active" })) : [];
 
-export const ASSOCIATION_SOURCES: AssociationSource[] = [hostnameAssociationSource];
+export const ASSOCIATION_SOURCES: AssociationSource[] = [hostnameAssociationSource, bindingLeaseSource];
 
 /** listAssociations collects every service using a certificate (found with getMtlsCertificate), from every source. */
 export async function listAssociations(

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { MtlsCertificateRow } from "../../db/mtls-certificates.js";
 import { GatehouseError, notFound } from "../../errors.js";
 import { getAccount } from "../../services/accounts.js";
+import { forceOf } from "../../services/binding-leases.js";
 import type { ServiceContext } from "../../services/context.js";
 import { HEX_ID } from "../../services/ids.js";
 import {
@@ -134,7 +135,8 @@ export const mtlsCertificateRoutes =
       const { principal, accountId } = await accountOf(request);
       const row = await getMtlsCertificate(ctx, accountId, request.params.mtls_certificate_id);
       requireScope(principal, "ssl_certificates:edit");
-      return ok(mtlsCertificateView(await remove(ctx, accountId, row.id, actorOf(request))));
+      const force = forceOf((request.query as Query).force);
+      return ok(mtlsCertificateView(await remove(ctx, accountId, row.id, actorOf(request), { force })));
     });
 
     app.get<{ Params: CertParams }>("/accounts/:account_id/mtls_certificates/:mtls_certificate_id/associations", async (request) => {
