@@ -6,9 +6,9 @@
  *
  *   Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm AlgorithmIdentifier, signatureValue BIT STRING }
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { readWhole } from "./der-reader.js";
-import { concat, sequence, time, tlv } from "./der.js";
+import { concat, encode, node, time, tlv, type DerNode } from "./der.js";
 import { csrError } from "./errors.js";
 import {
   authorityInfoAccessExt,
@@ -19,17 +19,17 @@ import {
   KU_DIGITAL_SIGNATURE,
   KU_DIGITAL_SIGNATURE_KEY_ENCIPHERMENT,
   LEAF_BASIC_CONSTRAINTS,
-  subjectAltNameExt,
-  subjectKeyIdentifierExt,
+  subjectAltNameExtNode,
+  subjectKeyIdentifierExtNode,
 } from "./extensions.js";
 import type { ParsedCsr } from "./csr.js";
 import { lintTbsCertificate } from "./lint.js";
 import { derToPem } from "./pem.js";
-import { encodeGeneralNames } from "./san.js";
+import { generalNamesNode } from "./san.js";
 import { serialToHex } from "./serial.js";
 import type { Signer } from "./signer.js";
 import { checkSubjectKey } from "./spki.js";
-import { encodeSubject, isEmptySubject } from "./subject.js";
+import { isEmptySubject, subjectNode } from "./subject.js";
 
 /** IssuerInfo: the CA that signs, as stored. */
 export interface IssuerInfo {
@@ -158,23 +158,25 @@ export function buildLeafTbs(p: IssueParams): LeafTbs {
   const csr = p.csr;
   const key = checkSubjectKey(csr.spkiDer, readWhole(csr.spkiDer, 0x30));
   const ski = keyIdentifier(key.publicKeyBits);
-  const subject = encodeSubject(csr.subject);
+  const subject = subjectNode(csr.subject);
   const emptySubject = isEmptySubject(csr.subject);
   if (emptySubject && csr.sans.length === 0) throw csrError("emptySubjectNoSan");
 
-  const exts: Uint8Array[] = [key.keyType.startsWith("RSA") ? prep.fixedRsa : prep.fixedOther, subjectKeyIdentifierExt(ski), prep.aki];
-  if (csr.sans.length > 0) exts.push(subjectAltNameExt(encodeGeneralNames(csr.sans), emptySubject));
+  const exts: DerNode[] = [key.keyType.startsWith("RSA") ? prep.fixedRsa : prep.fixedOther, subjectKeyIdentifierExtNode(ski), prep.aki];
+  if (csr.sans.length > 0) exts.push(subjectAltNameExtNode(generalNamesNode(csr.sans), emptySubject));
   if (p.urls) exts.push(urlExtensions(prep, p.urls));
 
-  const tbs = tlv(
-    0x30,
-    VERSION_V3,
-    tlv(0x02, p.serial), // content octets as given: lint checks they are minimal and positive
-    prep.algAndIssuer,
-    sequence(time(notBefore), time(notAfter)),
-    subject,
-    csr.spkiDer,
-    tlv(0xa3, tlv(0x30, ...exts)),
+  // One pass, one allocation: the nodes only record lengths until `encode` writes them.
+  const tbs = encode(
+    node(0x30, [
+      VERSION_V3,
+      node(0x02, [p.serial]), // content octets as given: lint checks they are minimal and positive
+      prep.algAndIssuer,
+      node(0x30, [time(notBefore), time(notAfter)]),
+      subject,
+      csr.spkiDer,
+      node(0xa3, [node(0x30, exts)]),
+    ]),
   );
   return { tbs, notBefore, notAfter, ski };
 }
@@ -201,7 +203,7 @@ export async function issueClientCertificate(p: IssueParams): Promise<IssuedCert
     serialHex: serialToHex(p.serial),
     notBefore,
     notAfter,
-    fingerprintSha256: createHash("sha256").update(der).digest("hex"),
+    fingerprintSha256: hash("sha256", der, "hex"),
     skiHex: Buffer.from(ski).toString("hex"),
     signatureName: signer.signatureName,
   };

@@ -180,28 +180,16 @@ export function bitStringBytes(buf: Uint8Array, t: Tlv): Uint8Array {
 export function timeToDate(buf: Uint8Array, t: Tlv): Date {
   const n = t.end - t.valueStart;
   const s = t.valueStart;
-  const digit = (i: number): number => {
-    const d = buf[s + i] - 0x30;
-    if (d < 0 || d > 9) throw new DerError("bad time digit");
-    return d;
-  };
-  const num = (i: number): number => digit(i) * 10 + digit(i + 1);
-  let year: number;
   let at: number;
-  if (t.tag === 0x17 && n === 13) {
-    const yy = num(0);
-    year = yy >= 50 ? 1900 + yy : 2000 + yy;
-    at = 2;
-  } else if (t.tag === 0x18 && n === 15) {
-    year = num(0) * 100 + num(2);
-    at = 4;
-  } else {
-    throw new DerError("time not in RFC 5280 form");
-  }
+  if (t.tag === 0x17 && n === 13) at = 2;
+  else if (t.tag === 0x18 && n === 15) at = 4;
+  else throw new DerError("time not in RFC 5280 form");
   if (buf[s + n - 1] !== 0x5a) throw new DerError("time not in UTC (Z)");
-  const mo = num(at), d = num(at + 2), h = num(at + 4), mi = num(at + 6), se = num(at + 8);
-  const ms = Date.UTC(year, mo - 1, d, h, mi, se);
-  const date = new Date(ms);
+  for (let i = s; i < s + n - 1; i++) if (buf[i] < 0x30 || buf[i] > 0x39) throw new DerError("bad time digit");
+  const two = (i: number): number => (buf[s + i] - 0x30) * 10 + (buf[s + i + 1] - 0x30);
+  const year = at === 2 ? (two(0) >= 50 ? 1900 : 2000) + two(0) : two(0) * 100 + two(2);
+  const mo = two(at), d = two(at + 2), h = two(at + 4), mi = two(at + 6), se = two(at + 8);
+  const date = new Date(Date.UTC(year, mo - 1, d, h, mi, se));
   if (year < 100) date.setUTCFullYear(year);
   if (date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d || h > 23 || mi > 59 || se > 59) {
     throw new DerError("invalid calendar time");

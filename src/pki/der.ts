@@ -41,15 +41,17 @@ function headerLength(len: number): number {
   return len < 0x80 ? 2 : len < 0x100 ? 3 : len < 0x10000 ? 4 : len < 0x1000000 ? 5 : 6;
 }
 
-function writeHeader(out: Uint8Array, tag: number, len: number): number {
-  out[0] = tag;
+/** writeHeader writes tag and length at `at` and returns the offset after them. */
+function writeHeader(out: Uint8Array, at: number, tag: number, len: number): number {
+  out[at++] = tag;
   if (len < 0x80) {
-    out[1] = len;
-    return 2;
+    out[at++] = len;
+  } else {
+    const n = len < 0x100 ? 1 : len < 0x10000 ? 2 : len < 0x1000000 ? 3 : 4;
+    out[at++] = 0x80 | n;
+    for (let i = n - 1; i >= 0; i--) out[at++] = (len >>> (8 * i)) & 0xff;
   }
-  const lb = lengthBytes(len);
-  out.set(lb, 1);
-  return 1 + lb.length;
+  return at;
 }
 
 /** tlv returns tag ‖ length ‖ the concatenation of `parts` (single-byte tags only). */
@@ -57,7 +59,7 @@ export function tlv(tag: number, ...parts: Uint8Array[]): Uint8Array {
   let len = 0;
   for (const p of parts) len += p.length;
   const out = new Uint8Array(headerLength(len) + len);
-  let off = writeHeader(out, tag, len);
+  let off = writeHeader(out, 0, tag, len);
   for (const p of parts) {
     out.set(p, off);
     off += p.length;
@@ -213,4 +215,66 @@ function writeTail(d: Date, out: Uint8Array, at: number): void {
 export function time(d: Date): Uint8Array {
   const y = d.getUTCFullYear();
   return y >= 1950 && y <= 2049 ? utcTime(d) : generalizedTime(d);
+}
+
+/**
+ * DerNode: a value to be encoded later in one pass — complete TLV bytes, a constructed value
+ * (`node`), or a string written straight into the output (`textNode`). Building a structure from
+ * nodes allocates one output buffer instead of one array per TLV, which is what the issuance hot
+ * path needs; the bytes are identical to nesting `tlv` calls.
+ */
+export type DerNode = Uint8Array | DerTree | DerText;
+
+/** DerTree: tag (or -1 for a bare concatenation) over children, with the content length precomputed. */
+export interface DerTree {
+  readonly kind: 1;
+  readonly tag: number;
+  readonly children: readonly DerNode[];
+  readonly len: number;
+}
+
+/** DerText: a string value whose content octets are written in place (UTF-8, or one byte per char). */
+export interface DerText {
+  readonly kind: 2;
+  readonly tag: number;
+  readonly text: string;
+  readonly encoding: "utf8" | "latin1";
+  readonly len: number;
+}
+
+function sizeOf(n: DerNode): number {
+  if (n instanceof Uint8Array) return n.length;
+  return n.tag < 0 ? n.len : headerLength(n.len) + n.len;
+}
+
+/** node: a constructed (or, with tag −1, headerless) value over `children`. */
+export function node(tag: number, children: readonly DerNode[]): DerTree {
+  let len = 0;
+  for (const c of children) len += sizeOf(c);
+  return { kind: 1, tag, children, len };
+}
+
+/** textNode: a string TLV; `latin1` writes one byte per UTF-16 unit (for strings already checked to be ASCII). */
+export function textNode(tag: number, text: string, encoding: "utf8" | "latin1"): DerText {
+  return { kind: 2, tag, text, encoding, len: encoding === "utf8" ? Buffer.byteLength(text, "utf8") : text.length };
+}
+
+function writeNode(out: Buffer, off: number, n: DerNode): number {
+  if (n instanceof Uint8Array) {
+    out.set(n, off);
+    return off + n.length;
+  }
+  if (n.tag >= 0) off = writeHeader(out, off, n.tag, n.len);
+  if (n.kind === 2) return off + out.write(n.text, off, n.len, n.encoding);
+  for (const c of n.children) off = writeNode(out, off, c);
+  return off;
+}
+
+/** encode writes a DerNode into one new buffer. */
+export function encode(n: DerNode): Uint8Array {
+  const out = Buffer.allocUnsafeSlow(sizeOf(n));
+  const end = writeNode(out, 0, n);
+  if (end !== out.length) throw new Error("der.encode: length mismatch");
+  // A plain Uint8Array view: Buffer's subarray is slower, and callers expect Uint8Array.
+  return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }

@@ -4,8 +4,8 @@
  *
  *   Extension ::= SEQUENCE { extnID OBJECT IDENTIFIER, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
  */
-import { createHash } from "node:crypto";
-import { asciiBytes, bitString, boolean, integer, octetString, oid, sequence, tlv } from "./der.js";
+import { hash } from "node:crypto";
+import { asciiBytes, bitString, boolean, integer, node, octetString, oid, sequence, tlv, type DerNode, type DerTree } from "./der.js";
 import { Oid } from "./oids.js";
 import { isValidUriSan } from "./san.js";
 import type { SubjectKeyType } from "./spki.js";
@@ -45,7 +45,7 @@ export function leafKeyUsage(keyType: SubjectKeyType): Uint8Array {
 
 /** keyIdentifier: SHA-1 of the subjectPublicKey BIT STRING's bytes (RFC 5280 §4.2.1.2, method 1). */
 export function keyIdentifier(publicKeyBits: Uint8Array): Uint8Array {
-  return createHash("sha1").update(publicKeyBits).digest();
+  return hash("sha1", publicKeyBits, "buffer");
 }
 
 const SKI_PREFIX = extension(Oid.subjectKeyIdentifier, false, octetString(new Uint8Array(20))).subarray(0, -20);
@@ -68,7 +68,21 @@ export function authorityKeyIdentifierExt(caSki: Uint8Array): Uint8Array {
 
 /** subjectAltNameExt: SAN from GeneralNames DER; critical exactly when the subject is empty (§4.2.1.6). */
 export function subjectAltNameExt(generalNames: Uint8Array, critical: boolean): Uint8Array {
-  return extension(Oid.subjectAltName, critical, generalNames);
+  return extension(SAN_OID, critical, generalNames);
+}
+
+const SAN_OID = oid(Oid.subjectAltName);
+const TRUE = boolean(true);
+
+/** subjectAltNameExtNode is subjectAltNameExt over a GeneralNames DerNode. */
+export function subjectAltNameExtNode(generalNames: DerNode, critical: boolean): DerTree {
+  const value = node(0x04, [generalNames]);
+  return node(0x30, critical ? [SAN_OID, TRUE, value] : [SAN_OID, value]);
+}
+
+/** subjectKeyIdentifierExtNode is subjectKeyIdentifierExt as a DerNode (20-byte key ids). */
+export function subjectKeyIdentifierExtNode(ski: Uint8Array): DerNode {
+  return ski.length === 20 ? node(-1, [SKI_PREFIX, ski]) : subjectKeyIdentifierExt(ski);
 }
 
 function checkedUri(url: string): Uint8Array {

@@ -9,7 +9,7 @@
  *     signature AlgorithmIdentifier, issuer Name, validity SEQUENCE { notBefore, notAfter },
  *     subject Name, subjectPublicKeyInfo, extensions [3] EXPLICIT SEQUENCE OF Extension }
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { checkInteger, DerCursor, DerError, oidToString, rawOf, readBoolean, readWhole, timeToDate, type Tlv } from "./der-reader.js";
 import { GatehouseError } from "../errors.js";
 import { csrError, CsrErrors } from "./errors.js";
@@ -99,9 +99,9 @@ function lint(tbs: Uint8Array, x: LintExpectations): void {
   c.finish();
 
   const ski = exts.get(Oid.subjectKeyIdentifier);
-  const expectedSki = createHash("sha1").update(key.publicKeyBits).digest();
+  const expectedSki = hash("sha1", key.publicKeyBits, "buffer");
   check(ski !== undefined && !ski.critical, "SKI must be present, non-critical");
-  check(equal(ski.value, Uint8Array.of(0x04, 20, ...expectedSki)), "SKI must be SHA-1 of the subjectPublicKey");
+  check(wraps(ski.value, 0x04, expectedSki), "SKI must be SHA-1 of the subjectPublicKey");
 
   if (x.profile === "ca") {
     check(key.keyType !== "Ed25519", "CA key type");
@@ -110,11 +110,9 @@ function lint(tbs: Uint8Array, x: LintExpectations): void {
     expectExt(exts, Oid.basicConstraints, true, CA_BC, "basicConstraints");
     expectExt(exts, Oid.keyUsage, true, KU_CA, "keyUsage");
     const aki = exts.get(Oid.authorityKeyIdentifier);
-    if (aki !== undefined) expectExt(exts, Oid.authorityKeyIdentifier, false, Uint8Array.of(0x30, 22, 0x80, 20, ...x.issuerSki), "authorityKeyIdentifier");
+    if (aki !== undefined) check(!aki.critical && wraps(aki.value, 0x30, x.issuerSki, 0x80), "CA authorityKeyIdentifier must be its own SKI");
     check(equal(expectedSki, x.issuerSki), "CA SKI must be the one recorded");
-    for (const id of exts.keys()) {
-      check([Oid.basicConstraints, Oid.keyUsage, Oid.subjectKeyIdentifier, Oid.authorityKeyIdentifier].includes(id as never), "CA: unexpected extension");
-    }
+    for (const id of exts.keys()) check(CA_EXTENSIONS.has(id), "CA: unexpected extension");
     return;
   }
 
@@ -122,8 +120,10 @@ function lint(tbs: Uint8Array, x: LintExpectations): void {
   expectExt(exts, Oid.basicConstraints, true, LEAF_BC, "basicConstraints");
   expectExt(exts, Oid.keyUsage, true, key.keyType.startsWith("RSA") ? KU_RSA : KU_EC, "keyUsage");
   expectExt(exts, Oid.extKeyUsage, false, EKU_CLIENT, "extendedKeyUsage");
-  check(x.issuerSki.length > 0, "issuer SKI must be known");
-  expectExt(exts, Oid.authorityKeyIdentifier, false, Uint8Array.of(0x30, x.issuerSki.length + 2, 0x80, x.issuerSki.length, ...x.issuerSki), "authorityKeyIdentifier");
+  check(x.issuerSki.length > 0 && x.issuerSki.length < 126, "issuer SKI must be known");
+  const aki = exts.get(Oid.authorityKeyIdentifier);
+  check(aki !== undefined && !aki.critical, "authorityKeyIdentifier must be present, non-critical");
+  check(wraps(aki.value, 0x30, x.issuerSki, 0x80), "authorityKeyIdentifier value must be keyIdentifier = the CA SKI");
   const san = exts.get(Oid.subjectAltName);
   if (subjectRdns.length === 0) check(san !== undefined && san.critical, "empty subject needs a critical SAN");
   else check(san === undefined || !san.critical, "SAN must be non-critical when the subject is set");
@@ -132,8 +132,17 @@ function lint(tbs: Uint8Array, x: LintExpectations): void {
     const e = exts.get(id);
     check(e === undefined || !e.critical, "CRL DP and AIA must be non-critical");
   }
-  const allowed: string[] = [Oid.basicConstraints, Oid.keyUsage, Oid.extKeyUsage, Oid.subjectKeyIdentifier, Oid.authorityKeyIdentifier, Oid.subjectAltName, Oid.cRLDistributionPoints, Oid.authorityInfoAccess];
-  for (const id of exts.keys()) check(allowed.includes(id), "leaf: unexpected extension");
+  for (const id of exts.keys()) check(LEAF_EXTENSIONS.has(id), "leaf: unexpected extension");
+}
+
+const CA_EXTENSIONS = new Set<string>([Oid.basicConstraints, Oid.keyUsage, Oid.subjectKeyIdentifier, Oid.authorityKeyIdentifier]);
+const LEAF_EXTENSIONS = new Set<string>([Oid.basicConstraints, Oid.keyUsage, Oid.extKeyUsage, Oid.subjectKeyIdentifier, Oid.authorityKeyIdentifier, Oid.subjectAltName, Oid.cRLDistributionPoints, Oid.authorityInfoAccess]);
+
+/** wraps: `v` is tag ‖ len ‖ [innerTag ‖ len ‖] `inner` exactly (short-form lengths). */
+function wraps(v: Uint8Array, tag: number, inner: Uint8Array, innerTag?: number): boolean {
+  const n = inner.length;
+  if (innerTag === undefined) return v.length === n + 2 && v[0] === tag && v[1] === n && equal(v.subarray(2), inner);
+  return v.length === n + 4 && v[0] === tag && v[1] === n + 2 && v[2] === innerTag && v[3] === n && equal(v.subarray(4), inner);
 }
 
 function lintValidity(tbs: Uint8Array, t: Tlv, x: LintExpectations): void {
@@ -143,15 +152,17 @@ function lintValidity(tbs: Uint8Array, t: Tlv, x: LintExpectations): void {
   v.finish();
   const notBefore = timeToDate(tbs, nbTlv);
   const notAfter = timeToDate(tbs, naTlv);
-  for (const [tlv, d] of [[nbTlv, notBefore], [naTlv, notAfter]] as const) {
-    const y = d.getUTCFullYear();
-    check(tlv.tag === (y >= 1950 && y <= 2049 ? 0x17 : 0x18), "UTCTime through 2049, GeneralizedTime from 2050");
-  }
+  check(nbTlv.tag === timeTag(notBefore) && naTlv.tag === timeTag(notAfter), "UTCTime through 2049, GeneralizedTime from 2050");
   check(notBefore.getTime() < notAfter.getTime(), "notBefore must precede notAfter");
   if (x.profile === "leaf") {
     check(x.issuerNotAfter !== undefined, "issuer notAfter must be known");
     if (notAfter.getTime() > x.issuerNotAfter.getTime()) throw csrError("notAfterPastCa");
   }
+}
+
+function timeTag(d: Date): number {
+  const y = d.getUTCFullYear();
+  return y >= 1950 && y <= 2049 ? 0x17 : 0x18;
 }
 
 function lintLeafSubject(rdns: ReturnType<typeof parseNameAt>): void {

@@ -8,7 +8,7 @@
  *     iPAddress [7] OCTET STRING, registeredID [8] OBJECT IDENTIFIER }
  */
 import { DerCursor, readWhole } from "./der-reader.js";
-import { asciiBytes, sequence, tlv } from "./der.js";
+import { encode, node, textNode, type DerNode, type DerTree } from "./der.js";
 import { csrError } from "./errors.js";
 
 /** SubjectAltName: one SAN entry as the API shows it. IPs are dotted IPv4 or RFC 5952 IPv6. */
@@ -172,25 +172,37 @@ export function parseSanExtension(extnValue: Uint8Array): SubjectAltName[] {
 
 /** encodeGeneralNames writes the SAN extnValue (GeneralNames) for validated entries; re-checks each. */
 export function encodeGeneralNames(sans: readonly SubjectAltName[]): Uint8Array {
+  return encode(generalNamesNode(sans));
+}
+
+/** generalNamesNode is encodeGeneralNames as a DerNode, for building a TBS in one pass. */
+export function generalNamesNode(sans: readonly SubjectAltName[]): DerTree {
   if (sans.length === 0) throw csrError("sanEmpty");
   if (sans.length > MAX_SANS) throw csrError("sanTooMany");
-  const parts = sans.map((s) => {
+  const parts: DerNode[] = [];
+  for (const s of sans) {
     switch (s.type) {
       case "dns":
         if (!isValidDnsSan(s.value)) throw csrError("sanInvalidDns");
-        return tlv(0x82, asciiBytes(s.value));
+        parts.push(textNode(0x82, s.value, "latin1"));
+        break;
       case "email":
         if (!isValidEmailSan(s.value)) throw csrError("sanInvalidEmail");
-        return tlv(0x81, asciiBytes(s.value));
+        parts.push(textNode(0x81, s.value, "latin1"));
+        break;
       case "uri":
         if (!isValidUriSan(s.value)) throw csrError("sanInvalidUri");
-        return tlv(0x86, asciiBytes(s.value));
+        parts.push(textNode(0x86, s.value, "latin1"));
+        break;
       case "ip": {
         const b = parseIp(s.value);
         if (b === undefined) throw csrError("sanInvalidIp");
-        return tlv(0x87, b);
+        parts.push(node(0x87, [b]));
+        break;
       }
+      default:
+        throw csrError("sanUnsupportedType");
     }
-  });
-  return sequence(...parts);
+  }
+  return node(0x30, parts);
 }

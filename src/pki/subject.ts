@@ -6,7 +6,7 @@
  * ub-state-name 128).
  */
 import type { Tlv } from "./der-reader.js";
-import { oid, printableString, sequence, set, utf8String } from "./der.js";
+import { encode, node, oid, textNode, type DerTree } from "./der.js";
 import { csrError } from "./errors.js";
 import { decodeDirectoryString, parseNameAt } from "./names.js";
 import { LEGACY_SHORT_NAMES, Oid } from "./oids.js";
@@ -101,13 +101,18 @@ export function isEmptySubject(s: SubjectFields): boolean {
  * one AttributeTypeAndValue per RDN (an empty subject is `30 00`). Values are re-checked.
  */
 export function encodeSubject(fields: SubjectFields): Uint8Array {
-  const rdns: Uint8Array[] = [];
+  return encode(subjectNode(fields));
+}
+
+/** subjectNode is encodeSubject as a DerNode, for building a TBS in one pass. */
+export function subjectNode(fields: SubjectFields): DerTree {
+  const rdns: DerTree[] = [];
   for (const r of RULES) {
     const v = fields[r.field];
     if (v === undefined) continue;
     checkSubjectValue(r, v);
-    const value = r.field === "country" ? printableString(v) : utf8String(v);
-    rdns.push(set(sequence(r.oidDer, value)));
+    const value = r.field === "country" ? textNode(0x13, v, "latin1") : textNode(0x0c, v, "utf8");
+    rdns.push(node(0x31, [node(0x30, [r.oidDer, value])]));
   }
-  return sequence(...rdns);
+  return node(0x30, rdns);
 }
