@@ -4,7 +4,7 @@ import type { FastifyInstance } from "fastify";
 import type { Config } from "./config.js";
 import { openDatabase, type Database } from "./db/database.js";
 import { estPlainPortRoutes } from "./est/plain-port.js";
-import { buildEstApp, DEFAULT_EST_PORT, readEstTls } from "./est/server.js";
+import { buildEstApp, DEFAULT_EST_PORT, estPortOf, readEstTls } from "./est/server.js";
 import { buildApp, type AppOptions } from "./http/app.js";
 import { checkMasterKey, embeddedMasterKey, readOrCreateFileSecret } from "./keys/master-key.js";
 import type { MasterKeys } from "./keys/secrets.js";
@@ -72,15 +72,16 @@ export async function startGatehouse(opts: StartOptions): Promise<Gatehouse> {
       issuers: new IssuerCache(db.sql, masterKeys, db.bus),
     };
     const tokens = new TokenAuthenticator(db.sql, db.bus, operatorToken ? tokenDigest(operatorToken) : undefined);
+    let est: FastifyInstance | undefined;
     const app = await buildApp({
       ctx,
       tokens,
       logger,
       healthy: async () => (await db.sql`SELECT 1 AS up FROM schema_migrations LIMIT 1`).length === 1,
-      extraRoutes: [estPlainPortRoutes(config.estTlsCertPath ? (config.estPort ?? DEFAULT_EST_PORT) : undefined), ...(opts.extraRoutes ?? [])],
+      extraRoutes: [estPlainPortRoutes(() => (config.estTlsCertPath ? estPortOf(est, config.estPort ?? DEFAULT_EST_PORT) : undefined)), ...(opts.extraRoutes ?? [])],
       apiRoutes: opts.apiRoutes,
     });
-    const est = config.estTlsCertPath
+    est = config.estTlsCertPath
       ? await buildEstApp({ ctx, logger, tls: readEstTls({ certPath: config.estTlsCertPath, keyPath: config.estTlsKeyPath! }) })
       : undefined;
     logger.info({ database: db.describe, kind: db.kind }, `database: ${db.describe}`);

@@ -33,6 +33,12 @@ export function readEstTls(paths: { certPath: string; keyPath: string }): EstTls
   return { cert, key };
 }
 
+/** estPortOf is the port the EST app listens on (an ephemeral one resolved), else `fallback`. */
+export function estPortOf(app: FastifyInstance | undefined, fallback: number): number {
+  const address = app?.server.listening ? app.server.address() : null;
+  return address && typeof address === "object" ? address.port : fallback;
+}
+
 export interface EstAppOptions {
   ctx: ServiceContext;
   logger: Logger;
