@@ -18,6 +18,9 @@ export const serveCommand: Command = {
   },
 };
 
+/** SETTINGS_ERRORS: error names whose message tells the operator what to fix (EdgeTlsConfigError included). */
+const SETTINGS_ERRORS = /(ConfigError|MasterKeyError|DataDirLockedError)$/;
+
 /** EDGE_MODULE is resolved at run time, so this file compiles before (and without) src/edge/main.ts. */
 const EDGE_MODULE = "../edge/main.js";
 
@@ -37,6 +40,12 @@ export const edgeCommand: Command = {
       throw err;
     }
     if (typeof mod.startEdge !== "function") throw new CliError("src/edge/main.ts does not export startEdge()", 1);
-    await mod.startEdge();
+    try {
+      await mod.startEdge();
+    } catch (err) {
+      // A setting the operator must fix (a missing certificate, a locked data directory): its message, not a stack.
+      if (SETTINGS_ERRORS.test(String((err as Error)?.name))) throw new CliError((err as Error).message, 1);
+      throw err;
+    }
   },
 };
