@@ -18,7 +18,16 @@ export interface Config {
   /** How many HTTP worker processes (server mode only; embedded mode is single-process). */
   workers: number;
   byocaLimit: number;
+  /** The mTLS edge: enabled in the API process when EDGE_PORT is set (`gatehouse edge` defaults it to 8443). */
   edgePort?: number;
+  /** Address the edge listens on (EDGE_HOST; absent: HOST). */
+  edgeHost?: string;
+  /** Default server certificate and key of the edge (PEM files), and a directory of <hostname>.crt|.key pairs. */
+  edgeTlsCertPath?: string;
+  edgeTlsKeyPath?: string;
+  edgeTlsDir?: string;
+  /** Extra CA (PEM file) trusted for https origins, beside Node's root store. */
+  edgeOriginCaPath?: string;
   /** EST listener (RFC 7030): port, and the server certificate/key PEM files (EST_TLS_*, else EDGE_TLS_*). */
   estPort?: number;
   estTlsCertPath?: string;
@@ -61,6 +70,21 @@ function estConfig(env: NodeJS.ProcessEnv): Pick<Config, "estPort" | "estTlsCert
   return { estPort: parsePort("EST_TLS_PORT", env.EST_TLS_PORT, 8444), estTlsCertPath: cert || undefined, estTlsKeyPath: key || undefined };
 }
 
+/** DEFAULT_EDGE_PORT: the edge's port when it runs (`gatehouse edge`) without EDGE_PORT. */
+export const DEFAULT_EDGE_PORT = 8443;
+
+/** edgeConfig: the edge's listener address and files; EDGE_TLS_CERT and EDGE_TLS_KEY come together. */
+function edgeConfig(env: NodeJS.ProcessEnv): Pick<Config, "edgeHost" | "edgeTlsCertPath" | "edgeTlsKeyPath" | "edgeTlsDir" | "edgeOriginCaPath"> {
+  if (Boolean(env.EDGE_TLS_CERT) !== Boolean(env.EDGE_TLS_KEY)) throw new ConfigError("EDGE_TLS_CERT and EDGE_TLS_KEY must be set together");
+  return {
+    edgeHost: env.EDGE_HOST || undefined,
+    edgeTlsCertPath: env.EDGE_TLS_CERT || undefined,
+    edgeTlsKeyPath: env.EDGE_TLS_KEY || undefined,
+    edgeTlsDir: env.EDGE_TLS_DIR || undefined,
+    edgeOriginCaPath: env.EDGE_ORIGIN_CA || undefined,
+  };
+}
+
 /** loadConfig reads the environment once; it throws ConfigError with a message naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = env.DATABASE_URL || undefined;
@@ -82,7 +106,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || "info",
     workers: databaseUrl ? parsePositiveInt("GATEHOUSE_WORKERS", env.GATEHOUSE_WORKERS, 1) : 1,
     byocaLimit: parsePositiveInt("GATEHOUSE_BYOCA_LIMIT", env.GATEHOUSE_BYOCA_LIMIT, 5),
-    edgePort: env.EDGE_PORT ? parsePort("EDGE_PORT", env.EDGE_PORT, 8443) : undefined,
+    edgePort: env.EDGE_PORT ? parsePort("EDGE_PORT", env.EDGE_PORT, DEFAULT_EDGE_PORT) : undefined,
+    ...edgeConfig(env),
     ...estConfig(env),
   };
 }

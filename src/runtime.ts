@@ -3,6 +3,7 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Config } from "./config.js";
 import { openDatabase, type Database } from "./db/database.js";
+import { createEdge, type Edge } from "./edge/main.js";
 import { estPlainPortRoutes } from "./est/plain-port.js";
 import { buildEstApp, DEFAULT_EST_PORT, estPortOf, readEstTls } from "./est/server.js";
 import { buildApp, type AppOptions } from "./http/app.js";
@@ -20,6 +21,8 @@ export interface Gatehouse {
   app: FastifyInstance;
   /** est is the EST app over TLS (not yet listening: server.ts listens), when a certificate is configured. */
   est?: FastifyInstance;
+  /** edge is the mTLS edge (not yet listening: server.ts listens), when EDGE_PORT is set. */
+  edge?: Edge;
   operatorToken?: string;
   close(): Promise<void>;
 }
@@ -84,14 +87,18 @@ export async function startGatehouse(opts: StartOptions): Promise<Gatehouse> {
     est = config.estTlsCertPath
       ? await buildEstApp({ ctx, logger, tls: readEstTls({ certPath: config.estTlsCertPath, keyPath: config.estTlsKeyPath! }) })
       : undefined;
+    // The edge shares this process's database and change bus (DESIGN.md: embedded mode is one process).
+    const edge = config.edgePort !== undefined ? createEdge({ config, logger, sql: db.sql, bus: db.bus }) : undefined;
     logger.info({ database: db.describe, kind: db.kind }, `database: ${db.describe}`);
     return {
       db,
       ctx,
       app,
       est,
+      edge,
       operatorToken,
       async close() {
+        await edge?.close();
         await est?.close();
         await app.close();
         await db.close();

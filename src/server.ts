@@ -43,6 +43,10 @@ async function main(): Promise<void> {
     const estAddress = await gatehouse.est.listen({ host: config.host, port: config.estPort ?? DEFAULT_EST_PORT });
     logger.info({ address: estAddress }, `EST (RFC 7030) listening on ${estAddress}/.well-known/est/<zone id>/`);
   }
+  if (gatehouse.edge) {
+    const edgeAddress = await gatehouse.edge.listen();
+    logger.info({ address: edgeAddress }, `mTLS edge listening on ${edgeAddress.address}:${edgeAddress.port}`);
+  }
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;

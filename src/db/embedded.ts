@@ -39,7 +39,7 @@ export function lockDataDir(dataDir: string): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
       const holder = Number(readFileSync(path, "utf8").trim());
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && pidIsAlive(holder)) {
+      if (Number.isInteger(holder) && holder > 0 && pidIsAlive(holder)) {
         throw new DataDirLockedError(
           `the embedded database in ${resolve(dataDir)} is in use by process ${holder}: embedded mode is single-process. ` +
             `Stop that process, use another GATEHOUSE_DATA_DIR, or set DATABASE_URL to share a PostgreSQL server.`,

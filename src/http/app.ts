@@ -10,6 +10,7 @@ import { sendError } from "./errors.js";
 import { accountRoutes } from "./routes/accounts.js";
 import { clientCertificateRoutes } from "./routes/client-certificates.js";
 import { docsRoutes } from "./routes/docs.js";
+import { edgeSettingsRoutes } from "./routes/edge-settings.js";
 import { hostnameAssociationRoutes } from "./routes/hostname-associations.js";
 import { mtlsCertificateRoutes } from "./routes/mtls-certificates.js";
 import { enrollmentTokenRoutes } from "./routes/enrollment-tokens.js";
@@ -98,6 +99,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       await api.register(clientCertificateRoutes(opts.ctx));
       await api.register(mtlsCertificateRoutes(opts.ctx));
       await api.register(hostnameAssociationRoutes(opts.ctx));
+      await api.register(edgeSettingsRoutes(opts.ctx));
       await api.register(enrollmentTokenRoutes(opts.ctx));
       await api.register(keyMaterialRoutes(opts.ctx));
       await api.register(wranglerCompatRoutes(opts.ctx));

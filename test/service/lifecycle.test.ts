@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { createTestDatabase, TEST_DATABASE_URL } from "../helpers/gatehouse.js";
+import { spawnService, waitForExit } from "../helpers/process.js";
+
+/** The service as a process: start-up checks, generated secrets, logs, health and SIGTERM. */
+describe("service process", () => {
+  it("embedded: generates the operator token (0600), prints it once to stderr, never into a log line; a second start reuses it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gh-svc-"));
+    try {
+      const svc = await spawnService({ GATEHOUSE_DATA_DIR: dir, DATABASE_URL: "", GATEHOUSE_MASTER_KEY: "", GATEHOUSE_OPERATOR_TOKEN: "" }, 120_000);
+      const token = readFileSync(join(dir, "operator-token"), "utf8").trim();
+      assert.equal(statSync(join(dir, "operator-token")).mode & 0o777, 0o600);
+      assert.equal(statSync(join(dir, "master-key")).mode & 0o777, 0o600);
+      const res = await fetch(`${svc.url}/client/v4/accounts`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ name: "x" }) });
+      assert.equal(res.status, 200);
+      svc.child.kill("SIGTERM");
+      assert.equal(await waitForExit(svc.child), 0);
+      const out = svc.output();
+      const logLines = out.split("\n").filter((l) => l.startsWith("{"));
+      assert.ok(logLines.length > 0);
+      assert.ok(logLines.every((l) => !l.includes(token)), "no log line holds the token");
+      assert.equal(out.split(token).length - 1, 1, "printed exactly once");
+      assert.ok(logLines.some((l) => l.includes("embedded PGlite")), "the start-up log says which database is in use");
+      assert.ok(logLines.filter((l) => l.includes('"req"')).every((l) => JSON.parse(l).reqId), "request lines carry a request id");
+
+      const again = await spawnService({ GATEHOUSE_DATA_DIR: dir, DATABASE_URL: "", GATEHOUSE_MASTER_KEY: "", GATEHOUSE_OPERATOR_TOKEN: "" }, 120_000);
+      assert.ok(!again.output().includes(token), "not printed again");
+      again.child.kill("SIGTERM");
+      assert.equal(await waitForExit(again.child), 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("server: refuses to start without a master key, and with the wrong one; SIGTERM drains within 10 s; healthz 503 when the database is gone", { skip: !TEST_DATABASE_URL && "TEST_DATABASE_URL is not set" }, async () => {
+    const db = await createTestDatabase();
+    try {
+      await assert.rejects(spawnService({ DATABASE_URL: db.url, GATEHOUSE_MASTER_KEY: "" }), /GATEHOUSE_MASTER_KEY is required/);
+      const key = randomBytes(32).toString("base64");
+      const env = { DATABASE_URL: db.url, GATEHOUSE_MASTER_KEY: key, GATEHOUSE_OPERATOR_TOKEN: "gh_op_" + randomBytes(16).toString("hex") };
+      const svc = await spawnService(env);
+      const secret = "Bearer " + env.GATEHOUSE_OPERATOR_TOKEN;
+      await fetch(`${svc.url}/client/v4/accounts`, { method: "POST", headers: { authorization: secret, "content-type": "application/json" }, body: "{\"name\":\"a\"}" });
+      const started = Date.now();
+      svc.child.kill("SIGTERM");
+      assert.equal(await waitForExit(svc.child), 0);
+      assert.ok(Date.now() - started < 10_000);
+      assert.ok(!svc.output().includes(env.GATEHOUSE_OPERATOR_TOKEN), "authorization is redacted from logs");
+      await assert.rejects(spawnService({ ...env, GATEHOUSE_MASTER_KEY: randomBytes(32).toString("base64") }), /does not match the key/);
+
+      const live = await spawnService(env);
+      assert.equal((await fetch(`${live.url}/healthz`)).status, 200);
+      await db.drop();
+      assert.equal((await fetch(`${live.url}/healthz`)).status, 503);
+      live.child.kill("SIGKILL");
+    } finally {
+      await db.drop();
+    }
+  });
+});
