@@ -32,6 +32,12 @@ export interface Config {
   estPort?: number;
   estTlsCertPath?: string;
   estTlsKeyPath?: string;
+  /** CRL and OCSP publishing (GATEHOUSE_CRL_*, GATEHOUSE_OCSP_*, GATEHOUSE_PKI_RATE_LIMIT); see services/pki-settings.ts. */
+  crlValidityHours?: number;
+  crlDebounceSeconds?: number;
+  ocspValidityHours?: number;
+  pkiRateLimit?: number;
+  ocspNoncePerMinute?: number;
 }
 
 export class ConfigError extends Error {
@@ -85,6 +91,24 @@ function edgeConfig(env: NodeJS.ProcessEnv): Pick<Config, "edgeHost" | "edgeTlsC
   };
 }
 
+function parseWholeNumber(name: string, raw: string | undefined, min: number, max: number): number | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max}`);
+  return n;
+}
+
+/** pkiConfig: CRL/OCSP knobs; unset ones stay undefined and take the defaults of services/pki-settings.ts. */
+function pkiConfig(env: NodeJS.ProcessEnv): Pick<Config, "crlValidityHours" | "crlDebounceSeconds" | "ocspValidityHours" | "pkiRateLimit" | "ocspNoncePerMinute"> {
+  return {
+    crlValidityHours: parseWholeNumber("GATEHOUSE_CRL_VALIDITY_HOURS", env.GATEHOUSE_CRL_VALIDITY_HOURS, 1, 24 * 30),
+    crlDebounceSeconds: parseWholeNumber("GATEHOUSE_CRL_DEBOUNCE_SECONDS", env.GATEHOUSE_CRL_DEBOUNCE_SECONDS, 0, 3600),
+    ocspValidityHours: parseWholeNumber("GATEHOUSE_OCSP_VALIDITY_HOURS", env.GATEHOUSE_OCSP_VALIDITY_HOURS, 1, 24 * 7),
+    pkiRateLimit: parseWholeNumber("GATEHOUSE_PKI_RATE_LIMIT", env.GATEHOUSE_PKI_RATE_LIMIT, 0, 1_000_000),
+    ocspNoncePerMinute: parseWholeNumber("GATEHOUSE_OCSP_NONCE_PER_MINUTE", env.GATEHOUSE_OCSP_NONCE_PER_MINUTE, 0, 1_000_000),
+  };
+}
+
 /** loadConfig reads the environment once; it throws ConfigError with a message naming the variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = env.DATABASE_URL || undefined;
@@ -109,5 +133,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     edgePort: env.EDGE_PORT ? parsePort("EDGE_PORT", env.EDGE_PORT, DEFAULT_EDGE_PORT) : undefined,
     ...edgeConfig(env),
     ...estConfig(env),
+    ...pkiConfig(env),
   };
 }

@@ -7,11 +7,13 @@ import { createEdge, type Edge } from "./edge/main.js";
 import { estPlainPortRoutes } from "./est/plain-port.js";
 import { buildEstApp, DEFAULT_EST_PORT, estPortOf, readEstTls } from "./est/server.js";
 import { buildApp, type AppOptions } from "./http/app.js";
+import { pkiRoutes } from "./http/routes/pki.js";
 import { checkMasterKey, embeddedMasterKey, readOrCreateFileSecret } from "./keys/master-key.js";
 import type { MasterKeys } from "./keys/secrets.js";
 import type { Logger } from "./log.js";
 import type { ServiceContext } from "./services/context.js";
 import { IssuerCache } from "./services/issuers.js";
+import { startPkiServices } from "./services/pki.js";
 import { TOKEN_PREFIX, tokenDigest, TokenAuthenticator } from "./services/tokens.js";
 
 /** Gatehouse is one running service: its database, its services and its HTTP app. */
@@ -56,6 +58,7 @@ export async function startGatehouse(opts: StartOptions): Promise<Gatehouse> {
   const { config, logger } = opts;
   const announce = opts.announce ?? ((text) => process.stderr.write(text));
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  let stopPki: (() => Promise<void>) | undefined;
   try {
     const current = config.masterKey ?? (db.kind === "embedded" && config.dataDir !== "memory://" ? embeddedMasterKey(config.dataDir) : undefined);
     const masterKeys: MasterKeys = { current: current ?? randomBytes(32), previous: config.masterKeyPrevious };
@@ -73,7 +76,17 @@ export async function startGatehouse(opts: StartOptions): Promise<Gatehouse> {
       publicUrl: config.publicUrl,
       byocaLimit: config.byocaLimit,
       issuers: new IssuerCache(db.sql, masterKeys, db.bus),
+      pkiSettings: {
+        crlValidityHours: config.crlValidityHours,
+        crlDebounceSeconds: config.crlDebounceSeconds,
+        ocspValidityHours: config.ocspValidityHours,
+        pkiRateLimit: config.pkiRateLimit,
+        ocspNoncePerMinute: config.ocspNoncePerMinute,
+      },
     };
+    // CRL publishing and the OCSP responder (issue 4): bus subscriptions and the CRL sweep.
+    ctx.pki = startPkiServices(ctx);
+    stopPki = () => ctx.pki!.stop();
     const tokens = new TokenAuthenticator(db.sql, db.bus, operatorToken ? tokenDigest(operatorToken) : undefined);
     let est: FastifyInstance | undefined;
     const app = await buildApp({
@@ -81,7 +94,7 @@ export async function startGatehouse(opts: StartOptions): Promise<Gatehouse> {
       tokens,
       logger,
       healthy: async () => (await db.sql`SELECT 1 AS up FROM schema_migrations LIMIT 1`).length === 1,
-      extraRoutes: [estPlainPortRoutes(() => (config.estTlsCertPath ? estPortOf(est, config.estPort ?? DEFAULT_EST_PORT) : undefined)), ...(opts.extraRoutes ?? [])],
+      extraRoutes: [pkiRoutes, estPlainPortRoutes(() => (config.estTlsCertPath ? estPortOf(est, config.estPort ?? DEFAULT_EST_PORT) : undefined)), ...(opts.extraRoutes ?? [])],
       apiRoutes: opts.apiRoutes,
     });
     est = config.estTlsCertPath
@@ -101,10 +114,12 @@ export async function startGatehouse(opts: StartOptions): Promise<Gatehouse> {
         await edge?.close();
         await est?.close();
         await app.close();
+        await stopPki?.();
         await db.close();
       },
     };
   } catch (err) {
+    await stopPki?.().catch(() => {});
     await db.close().catch(() => {});
     throw err;
   }

@@ -17,6 +17,7 @@ import { issueClientCertificate as signClientCertificate, type DistributionUrls 
 import { parseCsr, type ParsedCsr } from "../pki/csr.js";
 import { newSerial } from "../pki/serial.js";
 import type { ServiceContext } from "./context.js";
+import { recordStatusChange } from "./crl.js";
 import { newUuid } from "./ids.js";
 
 export const ClientCertificateErrors = {
@@ -226,6 +227,8 @@ async function changeStatus(
       newStatus: next.reason ? `${next.status}:${next.reason}` : next.status,
       reason: next.reason ?? undefined,
     });
+    // CRL entry, CRL change counter and the (CA, serial) notice for OCSP caches (services/crl.ts).
+    await recordStatusChange(ctx, tx, row, { status: next.status, reason: next.reason, revokedOn });
     await ctx.bus.publish(tx, { topic: "certificate", id: row.id });
     return { ...row, status: next.status, revocation_reason: next.reason, revoked_on: revokedOn };
   })) as ClientCertificateRow;
