@@ -38,7 +38,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: opts.logger as FastifyBaseLogger,
     genReqId: () => randomUUID(),
-    requestIdLogLabel: "request_id",
     bodyLimit: JSON_BODY_LIMIT,
     connectionTimeout: 60_000,
     requestTimeout: 30_000,
@@ -67,10 +66,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply));
 
-  const routePatterns: Array<{ method: string; pattern: RegExp }> = [];
+  // Every registered route, for the 405 answer and for the test that holds openapi.yaml to the app.
+  const routePatterns: Array<{ method: string; url: string; pattern: RegExp }> = [];
+  app.decorate("registeredRoutes", routePatterns);
   app.addHook("onRoute", (route) => {
     const source = route.url.replace(/:[a-z_]+/g, "[^/]+");
-    for (const method of [route.method].flat()) routePatterns.push({ method, pattern: new RegExp(`^${source}/?$`) });
+    for (const method of [route.method].flat()) routePatterns.push({ method, url: route.url, pattern: new RegExp(`^${source}/?$`) });
   });
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split("?")[0];
