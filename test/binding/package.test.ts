@@ -33,7 +33,7 @@ describe("the gatehouse package (npm pack)", { skip: !BUILT && "dist/ is missing
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("200/a project that installed the packed tarball imports createBindings, type-checks, and fetches with a client certificate", async () => {
+  it("200/a project that installed the packed tarball runs the bin, imports createBindings, type-checks, and fetches with a client certificate", async () => {
     const { stdout } = await run("npm", ["pack", "--json", "--pack-destination", dir], { cwd: ROOT });
     const [packed] = JSON.parse(stdout);
     const files: string[] = packed.files.map((f: { path: string }) => f.path);
@@ -44,6 +44,9 @@ describe("the gatehouse package (npm pack)", { skip: !BUILT && "dist/ is missing
     await run("mkdir", ["-p", project]);
     writeFileSync(join(project, "package.json"), JSON.stringify({ name: "uses-gatehouse", private: true, type: "module" }));
     await run("npm", ["install", "--no-audit", "--no-fund", "--ignore-scripts", "--prefer-offline", join(dir, packed.filename)], { cwd: project, timeout: 240_000 });
+
+    const bin = await run(join(project, "node_modules/.bin/gatehouse"), ["mtls-certificate", "--help"], { cwd: project });
+    assert.match(bin.stdout, /^Usage: gatehouse mtls-certificate <command>/m, "the package's bin runs");
 
     writeFileSync(
       join(project, "check.ts"),
