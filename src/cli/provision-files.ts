@@ -40,6 +40,20 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, m
   }
 }
 
+/**
+ * syncDir flushes a directory, so the renames done in it survive a power cut (fsync of a file
+ * does not cover its directory entry). Used once key.pem and csr.pem are in place, before the
+ * certificate is requested: a lost key.pem would make a rerun issue a second certificate.
+ */
+export async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
 /** readIfExists returns a file's text, or undefined when it does not exist. */
 export async function readIfExists(path: string): Promise<string | undefined> {
   try {

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { apiBase, apiSettingsFromEnv } from "../binding/api-client.js";
 import { parseCsr } from "../pki/csr.js";
 import { CliError, type Command, type RunContext } from "./framework.js";
-import { DEVICE_FILES, prepareDeviceDir, readIfExists, writeFileAtomic, writePkcs12 } from "./provision-files.js";
+import { DEVICE_FILES, prepareDeviceDir, readIfExists, syncDir, writeFileAtomic, writePkcs12 } from "./provision-files.js";
 import {
   buildCsrPem,
   DEVICE_KEY_TYPES,
@@ -149,7 +149,7 @@ function backoff(attempt: number): Promise<void> {
 
 type Outcome = "issued" | "replayed" | "existing";
 
-/** Device does one device's work; timings are added to the report. */
+/** provisionDevice does one device's work; its timings are added to the report. */
 async function provisionDevice(api: ProvisionApi, s: ProvisionSettings, name: string, report: ProvisionReport): Promise<Outcome> {
   const dir = join(s.outDir, name);
   const path = (f: string) => join(dir, f);
@@ -161,26 +161,32 @@ async function provisionDevice(api: ProvisionApi, s: ProvisionSettings, name: st
   await prepareDeviceDir(dir);
 
   // 1. The key: reuse one a killed run left (its certificate may already be issued), else make it.
+  // 2. The CSR is kept too: ECDSA signatures are randomised, and a replay needs the same body.
+  // Both are on disk (files and directory entries flushed) before the certificate is requested.
   let key: KeyObject;
+  let csrPem: string | undefined;
+  const toWrite: Array<[string, string, number]> = [];
   const keyPem = await readIfExists(path(DEVICE_FILES.key));
   if (keyPem !== undefined) {
     key = createPrivateKey(keyPem);
     if (keyTypeOf(key) !== s.keyType) throw new Error(`key.pem holds another key type than --key-type ${s.keyType}`);
+    csrPem = await readIfExists(path(DEVICE_FILES.csr));
   } else {
     const t = performance.now();
     key = await generateDeviceKey(s.keyType);
     report.keygenMs += performance.now() - t;
-    const w = performance.now();
-    await writeFileAtomic(path(DEVICE_FILES.key), privateKeyPem(key), 0o600);
-    report.writeMs += performance.now() - w;
+    toWrite.push([DEVICE_FILES.key, privateKeyPem(key), 0o600]);
   }
   const spki = spkiDerOf(key);
-
-  // 2. The CSR is kept too: ECDSA signatures are randomised, and a replay needs the same body.
-  let csrPem = await readIfExists(path(DEVICE_FILES.csr));
   if (csrPem === undefined || !Buffer.from(parseCsr(csrPem).spkiDer).equals(spki)) {
     csrPem = buildCsrPem(key, name);
-    await writeFileAtomic(path(DEVICE_FILES.csr), csrPem);
+    toWrite.push([DEVICE_FILES.csr, csrPem, 0o644]);
+  }
+  if (toWrite.length > 0) {
+    const w = performance.now();
+    await Promise.all(toWrite.map(([file, text, mode]) => writeFileAtomic(path(file), text, mode)));
+    await syncDir(dir);
+    report.writeMs += performance.now() - w;
   }
 
   // 3. Issue (or replay) through the API.
@@ -189,7 +195,7 @@ async function provisionDevice(api: ProvisionApi, s: ProvisionSettings, name: st
   const chainPem = await api.caPem(result.certificate_authority.id);
   report.issueMs += performance.now() - t;
 
-  // 4. chain.pem, device.p12, then cert.pem last.
+  // 4. chain.pem (and device.p12), then cert.pem last: its presence marks a finished device.
   const w = performance.now();
   await writeFileAtomic(path(DEVICE_FILES.chain), chainPem);
   if (s.p12Password !== undefined) await writePkcs12(dir, name, s.p12Password, result.certificate);
