@@ -1,7 +1,7 @@
 /**
  * errors.ts declares the CSR and issuance failure codes (1100–1199). Every distinct bad input
  * has its own code and a message that says what to fix; messages never echo the input value.
- * `docs/error-codes-pki.md` is the table made from CSR_ERROR_INFO.
+ * docs/error-codes.md ("CSR and issuance") is the table made from CSR_ERROR_INFO.
  */
 import { GatehouseError } from "../errors.js";
 
