@@ -6,6 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { ensureInstalled } from "./ensure-installed.mjs";
 
 function collect(path) {
   if (statSync(path).isFile()) return path.endsWith(".test.ts") ? [path] : [];
@@ -16,6 +17,7 @@ function collect(path) {
     .flatMap((entry) => collect(join(path, entry)));
 }
 
+ensureInstalled();
 const targets = process.argv.slice(2);
 const files = (targets.length ? targets : ["test"]).flatMap(collect);
 if (files.length === 0) {
