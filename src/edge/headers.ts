@@ -29,7 +29,10 @@ export const CLIENT_CERT_CHAIN_LIMIT = 16 * 1024;
  * case with `_` read as `-` (some servers map both to the same CGI variable).
  */
 export function isVerdictHeader(name: string): boolean {
-  const n = name.toLowerCase().replace(/_/g, "-");
+  const c = name.charCodeAt(0) | 0x20;
+  if (c !== 0x63) return false; // every one starts with "c": most headers leave here
+  let n = name.toLowerCase();
+  if (n.includes("_")) n = n.replace(/_/g, "-");
   return n.startsWith("cf-cert-") || n.startsWith("cf-client-cert-") || n === "client-cert" || n === "client-cert-chain";
 }
 

@@ -12,6 +12,7 @@ import { readFileSync } from "node:fs";
 import { realpathSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
+import { pino } from "pino";
 import { ConfigError, DEFAULT_EDGE_PORT, loadConfig, type Config } from "../config.js";
 import type { ChangeBus } from "../db/changes.js";
 import { openDatabase, type Database } from "../db/database.js";
@@ -37,6 +38,8 @@ export interface CreateEdgeOptions {
   /** Answers /healthz (the database is reachable); default: a SELECT 1. */
   healthy?: () => Promise<boolean>;
   trustLookup?: TrustLookup;
+  /** How long an origin may stay silent before a 504 (default 60 s). */
+  originTimeoutMs?: number;
 }
 
 /** createEdge loads the edge's certificates (throwing a clear error for a bad file) and builds it. */
@@ -57,6 +60,7 @@ export function createEdge(opts: CreateEdgeOptions): Edge {
     identities,
     logger: opts.logger,
     originCa,
+    originTimeoutMs: opts.originTimeoutMs,
     healthy: opts.healthy ?? (async () => (await opts.sql`SELECT 1 AS up`).length === 1),
   });
   return {
@@ -91,7 +95,8 @@ const SHUTDOWN_GRACE_MS = 10_000;
 export async function startEdge(opts: StartEdgeOptions = {}): Promise<RunningEdge> {
   const standalone = opts.config === undefined;
   const config = opts.config ?? loadConfig();
-  const logger = opts.logger ?? createLogger(config.logLevel);
+  // One line per request: buffered writes (flushed at exit), not a write(2) per line.
+  const logger = opts.logger ?? createLogger(config.logLevel, pino.destination({ dest: 1, sync: false, minLength: 4096 }) as unknown as NodeJS.WritableStream);
   const db = opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   let edge: Edge;
   let address: AddressInfo;
@@ -103,6 +108,7 @@ export async function startEdge(opts: StartEdgeOptions = {}): Promise<RunningEdg
     throw err;
   }
   logger.info({ address }, `Gatehouse mTLS edge listening on ${address.address}:${address.port}`);
+  logger.flush();
   const running: RunningEdge = {
     ...edge,
     address,
@@ -119,7 +125,10 @@ export async function startEdge(opts: StartEdgeOptions = {}): Promise<RunningEdg
       logger.info({ signal }, "edge draining");
       setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
       running.close().then(
-        () => process.exit(0),
+        () => {
+          logger.flush();
+          process.exit(0);
+        },
         (err) => {
           logger.error({ err }, "error while closing the edge");
           process.exit(1);

@@ -60,7 +60,7 @@ function requestHeaders(req: IncomingMessage, added: Header[]): string[] {
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || connectionTokens?.has(lower) || isVerdictHeader(name)) continue;
+    if (HOP_BY_HOP.has(lower) || connectionTokens?.has(lower) || isVerdictHeader(lower)) continue;
     if (lower === "x-forwarded-for") {
       forwardedFor = forwardedFor === undefined ? raw[i + 1] : `${forwardedFor}, ${raw[i + 1]}`;
       continue;
@@ -109,6 +109,7 @@ export function forward(
   res: ServerResponse,
   added: Header[],
   onFailure: (failure: OriginFailure) => void,
+  timeoutMs = ORIGIN_TIMEOUT_MS,
 ): void {
   const transport = origin.protocol === "https:" ? https : http;
   const hasBody = req.headers["content-length"] !== undefined ? req.headers["content-length"] !== "0" : req.headers["transfer-encoding"] !== undefined;
@@ -122,7 +123,7 @@ export function forward(
     path: req.url,
     headers: requestHeaders(req, added) as unknown as http.OutgoingHttpHeaders,
     agent: pool.agentFor(origin),
-    timeout: ORIGIN_TIMEOUT_MS,
+    timeout: timeoutMs,
     setHost: false,
   });
   outgoing.on("timeout", () => {

@@ -54,6 +54,8 @@ export interface EdgeServerOptions {
   /** Extra CA (PEM) trusted for https origins, beside Node's root store. */
   originCa?: string;
   handshakeTimeoutMs?: number;
+  /** How long an origin may stay silent before the edge answers 504 (default 60 s). */
+  originTimeoutMs?: number;
   /** healthy answers /healthz on hosts no zone owns (the database is reachable). */
   healthy?: () => Promise<boolean>;
 }
@@ -293,7 +295,7 @@ export class EdgeServer {
     forward(this.pool, settings.origin, req, res, added, (failure: OriginFailure) => {
       const code = failure.status === 504 ? EdgeErrors.originTimeout : EdgeErrors.originFailed;
       this.answer(req, res, failure.status, code, failure.reason, started, logged, false);
-    });
+    }, this.opts.originTimeoutMs);
   }
 
   // ── answers of the edge itself ─────────────────────────────────────────────────────────────
@@ -321,7 +323,10 @@ export class EdgeServer {
   }
 
   private logRequest(req: IncomingMessage, status: number, started: number, fields: Record<string, unknown>): void {
-    this.log.info({ ...fields, method: req.method, status, ms: Math.round((performance.now() - started) * 10) / 10 }, "edge request");
+    fields.method = req.method;
+    fields.status = status;
+    fields.ms = Math.round((performance.now() - started) * 10) / 10;
+    this.log.info(fields, "edge request");
   }
 
   private healthz(res: ServerResponse): void {

@@ -184,7 +184,7 @@ export interface EdgeFixture {
   close(): Promise<void>;
 }
 
-export async function startEdgeFixture(h: TestGatehouse, opts: { originCaFile?: string } = {}): Promise<EdgeFixture> {
+export async function startEdgeFixture(h: TestGatehouse, opts: { originCaFile?: string | ((pki: TestPki) => string); originTimeoutMs?: number } = {}): Promise<EdgeFixture> {
   const dir = tempDir("gh-edge-");
   const pki = new TestPki(dir);
   const serverCa = pki.root("edge-server-ca");
@@ -192,10 +192,10 @@ export async function startEdgeFixture(h: TestGatehouse, opts: { originCaFile?: 
   const config = testConfig({
     edgeTlsCertPath: server.certFile,
     edgeTlsKeyPath: server.keyFile,
-    edgeOriginCaPath: opts.originCaFile,
+    edgeOriginCaPath: typeof opts.originCaFile === "function" ? opts.originCaFile(pki) : opts.originCaFile,
     logLevel: process.env.TEST_LOG_LEVEL ?? "silent",
   });
-  const edge = createEdge({ config, logger: createLogger(config.logLevel), sql: h.gh.db.sql, bus: h.gh.db.bus });
+  const edge = createEdge({ config, logger: createLogger(config.logLevel), sql: h.gh.db.sql, bus: h.gh.db.bus, originTimeoutMs: opts.originTimeoutMs });
   const address = await edge.listen(0, "127.0.0.1");
   return {
     dir,

@@ -90,7 +90,7 @@ export class TestPki {
       lines.push("basicConstraints = critical, CA:FALSE", "keyUsage = critical, digitalSignature");
       const eku = opts.eku ?? (opts.kind === "server" ? "serverAuth" : "clientAuth");
       if (eku !== "none") lines.push(`extendedKeyUsage = ${eku}`);
-      if (opts.san?.length) lines.push(`subjectAltName = ${opts.san.map((s) => `DNS:${s}`).join(", ")}`);
+      if (opts.san?.length) lines.push(`subjectAltName = ${opts.san.map((s) => (/^(IP|DNS|URI|email):/.test(s) ? s : `DNS:${s}`)).join(", ")}`);
     }
     lines.push("subjectKeyIdentifier = hash", "authorityKeyIdentifier = keyid");
     const cnf = join(d, `ca_${name}.cnf`);
