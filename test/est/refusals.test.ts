@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
-import { randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { randomBytes, X509Certificate } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { it } from "node:test";
+import { findZone } from "../../src/db/zones.js";
+import { authenticateClientCertificate, reenroll } from "../../src/services/enrollment.js";
 import { createTenant, type Tenant, type TestGatehouse } from "../helpers/gatehouse.js";
 import { certsFromPkcs7, createEnrollmentToken, describeEst, estPost, headerOf, makeCsr, sh, type EstHarness } from "./est-helpers.js";
 
@@ -186,6 +188,21 @@ describeEst("EST refusals", (get) => {
         reason: /revoked or on hold/,
       });
     }
+  });
+
+  it("403/revoked between the certificate check and the issuance: the transaction rolls back", async () => {
+    const e = get();
+    const tenant = await createTenant(e.h);
+    const base = await enrollOne(e, tenant, "race");
+    const zone = (await findZone(e.h.gh.db.sql, tenant.zoneId))!;
+    const der = new Uint8Array(new X509Certificate(readFileSync(join(e.dir, `${base}-cert.pem`))).raw);
+    const current = await authenticateClientCertificate(e.h.gh.ctx, zone, der);
+    const del = await e.h.request({ method: "DELETE", url: `/client/v4/zones/${tenant.zoneId}/client_certificates/${current.id}?reason=keyCompromise`, token: tenant.editToken });
+    assert.equal(del.statusCode, 200);
+    const before = await e.h.counts();
+    const csrDer = new Uint8Array(readFileSync(join(e.dir, `${base}.der`)));
+    await assert.rejects(reenroll(e.h.gh.ctx, { zone, current, csrDer }, { actor: "test" }), (err: any) => err.code === 1932 && err.status === 403);
+    assert.deepEqual(await e.h.counts(), before);
   });
 
   it("403/reenroll with another zone's certificate (same account) and another account's", async () => {
