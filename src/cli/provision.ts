@@ -287,7 +287,8 @@ export const provisionCommand: Command = {
     "Keys are made on this machine and never sent. Every file is written atomically. A rerun over the same\n" +
     "DIR issues only what is missing: the Idempotency-Key (device name + public key) makes the API replay a\n" +
     "certificate a killed run had already obtained (within 24 h). Exit 1 lists the devices that failed.\n" +
-    "Settings: GATEHOUSE_API_URL, GATEHOUSE_API_TOKEN (ssl_certificates:edit), --zone or GATEHOUSE_ZONE_ID.",
+    "Settings: GATEHOUSE_API_URL, GATEHOUSE_API_TOKEN (ssl_certificates:edit), --zone or GATEHOUSE_ZONE_ID.\n" +
+    "RSA keys are made in Node's thread pool: UV_THREADPOOL_SIZE=16 keeps file writes from queueing behind them.",
   options: {
     zone: { type: "string", placeholder: "ZONE_ID", description: "zone to issue in (default: $GATEHOUSE_ZONE_ID)" },
     count: { type: "string", placeholder: "N", description: "number of devices" },
