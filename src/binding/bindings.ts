@@ -131,7 +131,13 @@ export async function createBindings<Name extends string = string>(
       try {
         const material = await source.keyMaterial(f.certificateId);
         checkMaterial(material, f.certificateId);
-        slot.lease = await source.registerLease(f.certificateId, f.binding, holder, leaseSeconds);
+        const lease = await source.registerLease(f.certificateId, f.binding, holder, leaseSeconds);
+        if (f.status === "closed") {
+          // close() ran while this load was under way: give the lease back at once.
+          await source.releaseLease(f.certificateId, lease.id).catch(() => {});
+          return;
+        }
+        slot.lease = lease;
         f.load(material);
       } catch (err) {
         if (err instanceof SourceFailure && err.kind === "gone") f.markUnavailable(`certificate ${f.certificateId} ${err.message}`);
