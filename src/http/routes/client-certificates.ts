@@ -12,9 +12,10 @@ import {
   revoke,
 } from "../../services/client-certificates.js";
 import type { ServiceContext } from "../../services/context.js";
-import { HEX_ID, UUID } from "../../services/ids.js";
-import { getZoneOfAccount } from "../../services/zones.js";
-import { actorOf, principalOf, requireScope } from "../auth.js";
+import type { Scope } from "../../services/tokens.js";
+import { zoneInAccount } from "../zone-access.js";
+import { UUID } from "../../services/ids.js";
+import { actorOf } from "../auth.js";
 import { ok } from "../envelope.js";
 import { clientCertificateView } from "../render.js";
 import { objectBody, optionalInteger, queryInteger, requiredString } from "../validate.js";
@@ -49,13 +50,7 @@ function pageOf(query: Record<string, unknown>): { limit: number; offset: number
 export const clientCertificateRoutes =
   (ctx: ServiceContext): FastifyPluginAsync =>
   async (app) => {
-    const zoneFor = async (request: FastifyRequest<{ Params: ZoneParams }>, scope: "ssl_certificates:read" | "ssl_certificates:edit") => {
-      const principal = principalOf(request);
-      if (!HEX_ID.test(request.params.zone_id)) throw notFound("zone");
-      const zone = await getZoneOfAccount(ctx, request.params.zone_id, principal.kind === "token" ? principal.token.account_id : undefined);
-      requireScope(principal, scope);
-      return zone;
-    };
+    const zoneFor = (request: FastifyRequest<{ Params: ZoneParams }>, scope: Scope) => zoneInAccount(ctx, request, scope);
     const certIdOf = (params: CertParams) => {
       if (!UUID.test(params.client_certificate_id)) throw notFound("client certificate");
       return params.client_certificate_id;

@@ -1,11 +1,11 @@
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { EdgePolicy, EdgeSettingsRow } from "../../db/edge-settings.js";
-import { GatehouseError, notFound } from "../../errors.js";
+import { GatehouseError } from "../../errors.js";
 import type { ServiceContext } from "../../services/context.js";
+import type { Scope } from "../../services/tokens.js";
+import { zoneInAccount } from "../zone-access.js";
 import { EDGE_POLICIES, EdgeSettingsErrors, getEdgeSettings, updateEdgeSettings, type EdgeSettingsPatch } from "../../services/edge-settings.js";
-import { HEX_ID } from "../../services/ids.js";
-import { getZoneOfAccount } from "../../services/zones.js";
-import { actorOf, principalOf, requireScope } from "../auth.js";
+import { actorOf } from "../auth.js";
 import { ok, rfc3339 } from "../envelope.js";
 import { objectBody } from "../validate.js";
 
@@ -48,13 +48,7 @@ function patchOf(raw: unknown): EdgeSettingsPatch {
 export const edgeSettingsRoutes =
   (ctx: ServiceContext): FastifyPluginAsync =>
   async (app) => {
-    const zoneFor = async (request: FastifyRequest<{ Params: ZoneParams }>, scope: "ssl_certificates:read" | "ssl_certificates:edit") => {
-      const principal = principalOf(request);
-      if (!HEX_ID.test(request.params.zone_id)) throw notFound("zone");
-      const zone = await getZoneOfAccount(ctx, request.params.zone_id, principal.kind === "token" ? principal.token.account_id : undefined);
-      requireScope(principal, scope);
-      return zone;
-    };
+    const zoneFor = (request: FastifyRequest<{ Params: ZoneParams }>, scope: Scope) => zoneInAccount(ctx, request, scope);
 
     app.get<{ Params: ZoneParams }>(PATH, async (request) => {
       const zone = await zoneFor(request, "ssl_certificates:read");

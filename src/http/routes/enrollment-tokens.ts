@@ -2,15 +2,16 @@ import type { FastifyPluginAsync, FastifyRequest } from "fastify";
 import type { EnrollmentTokenRow } from "../../db/enrollment-tokens.js";
 import { notFound } from "../../errors.js";
 import type { ServiceContext } from "../../services/context.js";
+import type { Scope } from "../../services/tokens.js";
+import { zoneInAccount } from "../zone-access.js";
 import {
   createEnrollmentToken,
   listZoneEnrollmentTokens,
   revokeZoneEnrollmentToken,
   tokenStatus,
 } from "../../services/enrollment-tokens.js";
-import { HEX_ID, UUID } from "../../services/ids.js";
-import { getZoneOfAccount } from "../../services/zones.js";
-import { actorOf, principalOf, requireScope } from "../auth.js";
+import { UUID } from "../../services/ids.js";
+import { actorOf } from "../auth.js";
 import { ok, rfc3339 } from "../envelope.js";
 import { objectBody, optionalInteger, optionalString, requiredString } from "../validate.js";
 
@@ -40,13 +41,7 @@ export const enrollmentTokenView = (t: EnrollmentTokenRow, now: Date) => ({
 export const enrollmentTokenRoutes =
   (ctx: ServiceContext): FastifyPluginAsync =>
   async (app) => {
-    const zoneFor = async (request: FastifyRequest<{ Params: ZoneParams }>, scope: "ssl_certificates:read" | "ssl_certificates:edit") => {
-      const principal = principalOf(request);
-      if (!HEX_ID.test(request.params.zone_id)) throw notFound("zone");
-      const zone = await getZoneOfAccount(ctx, request.params.zone_id, principal.kind === "token" ? principal.token.account_id : undefined);
-      requireScope(principal, scope);
-      return zone;
-    };
+    const zoneFor = (request: FastifyRequest<{ Params: ZoneParams }>, scope: Scope) => zoneInAccount(ctx, request, scope);
 
     app.post<{ Params: ZoneParams }>("/zones/:zone_id/enrollment_tokens", async (request) => {
       const zone = await zoneFor(request, "ssl_certificates:edit");

@@ -1,9 +1,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from "fastify";
-import { notFound } from "../../errors.js";
 import type { ServiceContext } from "../../services/context.js";
 import { findAssociationTarget, getHostnames, parseCertificateId, putHostnames } from "../../services/hostname-associations.js";
-import { HEX_ID } from "../../services/ids.js";
-import { getZoneOfAccount } from "../../services/zones.js";
+import { zoneInAccount } from "../zone-access.js";
 import { actorOf, principalOf, requireScope } from "../auth.js";
 import { ok } from "../envelope.js";
 import { objectBody } from "../validate.js";
@@ -20,12 +18,11 @@ const PATH = "/zones/:zone_id/certificate_authorities/hostname_associations";
 export const hostnameAssociationRoutes =
   (ctx: ServiceContext): FastifyPluginAsync =>
   async (app) => {
-    const zoneOf = async (request: FastifyRequest<{ Params: ZoneParams }>) => {
-      const principal = principalOf(request);
-      if (!HEX_ID.test(request.params.zone_id)) throw notFound("zone");
-      const zone = await getZoneOfAccount(ctx, request.params.zone_id, principal.kind === "token" ? principal.token.account_id : undefined);
-      return { principal, zone };
-    };
+    // The scope is checked by each handler after mtls_certificate_id is resolved (404 before 403).
+    const zoneOf = async (request: FastifyRequest<{ Params: ZoneParams }>) => ({
+      principal: principalOf(request),
+      zone: await zoneInAccount(ctx, request),
+    });
 
     app.get<{ Params: ZoneParams; Querystring: Record<string, unknown> }>(PATH, async (request) => {
       const { principal, zone } = await zoneOf(request);
