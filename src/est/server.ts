@@ -59,7 +59,6 @@ export async function buildEstApp(opts: EstAppOptions): Promise<FastifyInstance>
     },
     loggerInstance: opts.logger as FastifyBaseLogger,
     genReqId: () => randomUUID(),
-    requestIdLogLabel: "request_id",
     bodyLimit: EST_BODY_LIMIT,
     connectionTimeout: 60_000,
     requestTimeout: 30_000,
