@@ -16,6 +16,7 @@
 #   SERVER_CPU=0 CLIENT_CPU=1 TRIALS=20 (revocation) TICKETS=off (see below) LOG_LEVEL=info
 #   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres (a database is created and dropped)
 #   SHARED_BENCH=/work/shared/bench EDGE_NODE_ARGS= (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
+#   EDGE_BENCH_HOOK="cmd" runs cmd (with EDGE_PORT, EDGE_PID, ORIGIN_PID, CERTS set) instead of the harness
 # TICKETS=off runs the edge with OPENSSL_CONF=bench/edge-openssl.cnf (NumTickets = 0): Node's TLS
 # 1.3 server otherwise sends two NewSessionTickets per handshake that nobody can use (tickets and
 # the session cache are off), which nginx with ssl_session_tickets off does not. TICKETS=on measures
@@ -88,11 +89,20 @@ EDGE_ENV=(DATABASE_URL="$DBURL" GATEHOUSE_MASTER_KEY="$MASTER_KEY" EDGE_HOST=127
 [ "$TICKETS" = off ] && EDGE_ENV+=(OPENSSL_CONF="$ROOT/bench/edge-openssl.cnf")
 taskset -c "$SERVER_CPU" env "${EDGE_ENV[@]}" node ${EDGE_NODE_ARGS:-} dist/edge/main.js > "$WORK/edge.log" 2>&1 &
 EDGE_PID=$!
-wait_log "$WORK/edge.log" 'mTLS edge listening' "$EDGE_PID"
+for _ in $(seq 1 300); do  # /healthz answers on the edge's IP (no zone owns it)
+  curl -sk -o /dev/null -m 1 "https://127.0.0.1:$EDGE_PORT/healthz" && break
+  kill -0 "$EDGE_PID" 2>/dev/null || { cat "$WORK/edge.log" >&2; exit 1; }
+  sleep 0.1
+done
 tickets=$( (sleep 0.5; echo Q) | openssl s_client -connect "127.0.0.1:$EDGE_PORT" -servername localhost -cert "$WORK/certs/client.pem" \
   -key "$WORK/certs/client.key" -CAfile "$WORK/certs/ca.pem" -msg 2>/dev/null | grep -c NewSessionTicket || true)
 echo "# edge pid $EDGE_PID port $EDGE_PORT, origin pid $ORIGIN_PID; TLS 1.3 NewSessionTickets per handshake: $tickets (TICKETS=$TICKETS); LOG_LEVEL=$LOG_LEVEL"
 
+if [ -n "${EDGE_BENCH_HOOK:-}" ]; then  # development: run your own measurement against the running edge instead
+  EDGE_PORT="$EDGE_PORT" EDGE_PID="$EDGE_PID" ORIGIN_PID="$ORIGIN_PID" CERTS="$WORK/certs" SERVER_CPU="$SERVER_CPU" \
+    CLIENT_CPU="$CLIENT_CPU" bash -c "$EDGE_BENCH_HOOK"
+  exit 0
+fi
 SERVERS="$SERVERS" EXT_PORT="$EDGE_PORT" EXT_PIDS="$EDGE_PID,$ORIGIN_PID" EXT_LABEL=ours EXT_PATHS=/proxy \
   CERTS_DIR="$WORK/certs" PINS=pinned REPEAT="$REPEAT" TESTS="$TESTS" TLS_HS="$TLS_HS" KA_CLIENTS="$KA_CLIENTS" \
   SERVER_CPU="$SERVER_CPU" CLIENT_CPU="$CLIENT_CPU" WORK="$WORK/baseline" "$SHARED/nginx-mtls-baseline.sh"

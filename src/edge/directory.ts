@@ -173,12 +173,17 @@ export class EdgeDirectory {
     return this.settings.get(zoneId);
   }
 
-  peekRevocation(caId: string, serial: Buffer): Revocation | undefined {
-    return this.revocations.peek(`${caId}:${serial.toString("hex")}`);
+  /** revocationKey names a managed-CA certificate for peekRevocation/revocation (compute it once per connection). */
+  revocationKey(caId: string, serial: Buffer): string {
+    return `${caId}:${serial.toString("hex")}`;
   }
 
-  revocation(caId: string, serial: Buffer): Promise<Revocation> {
-    return this.revocations.get(`${caId}:${serial.toString("hex")}`);
+  peekRevocation(key: string): Revocation | undefined {
+    return this.revocations.peek(key);
+  }
+
+  revocation(key: string): Promise<Revocation> {
+    return this.revocations.get(key);
   }
 
   /** clear drops every cached entry (tests that empty the database call it). */

@@ -40,6 +40,8 @@ export interface CreateEdgeOptions {
   trustLookup?: TrustLookup;
   /** How long an origin may stay silent before a 504 (default 60 s). */
   originTimeoutMs?: number;
+  /** Where request lines go (default: the logger). */
+  accessLog?: Logger;
 }
 
 /** createEdge loads the edge's certificates (throwing a clear error for a bad file) and builds it. */
@@ -61,6 +63,7 @@ export function createEdge(opts: CreateEdgeOptions): Edge {
     logger: opts.logger,
     originCa,
     originTimeoutMs: opts.originTimeoutMs,
+    accessLog: opts.accessLog,
     healthy: opts.healthy ?? (async () => (await opts.sql`SELECT 1 AS up`).length === 1),
   });
   return {
@@ -95,13 +98,20 @@ const SHUTDOWN_GRACE_MS = 10_000;
 export async function startEdge(opts: StartEdgeOptions = {}): Promise<RunningEdge> {
   const standalone = opts.config === undefined;
   const config = opts.config ?? loadConfig();
-  // One line per request: buffered writes (flushed at exit), not a write(2) per line.
-  const logger = opts.logger ?? createLogger(config.logLevel, pino.destination({ dest: 1, sync: false, minLength: 4096 }) as unknown as NodeJS.WritableStream);
+  // One line per request: buffered writes (flushed at exit), not a write(2) per line; the access
+  // lines hold only the edge's own fields (host, verdict, serial, status), so they skip redaction.
+  let logger = opts.logger;
+  let accessLog: Logger | undefined;
+  if (!logger) {
+    const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+    logger = createLogger(config.logLevel, destination as unknown as NodeJS.WritableStream);
+    accessLog = pino({ level: config.logLevel, base: { pid: process.pid, component: "edge" } }, destination);
+  }
   const db = opts.db ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   let edge: Edge;
   let address: AddressInfo;
   try {
-    edge = createEdge({ config, logger, sql: db.sql, bus: db.bus });
+    edge = createEdge({ config, logger, accessLog, sql: db.sql, bus: db.bus });
     address = await edge.listen();
   } catch (err) {
     if (!opts.db) await db.close().catch(() => {});

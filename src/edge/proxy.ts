@@ -1,17 +1,21 @@
 /**
- * proxy.ts forwards a request to a zone's origin and streams the answer back. Bodies stream both
- * ways (never buffered); connections to each origin are kept alive and reused. An https origin is
+ * proxy.ts forwards a request to a zone's origin and streams the answer back, through undici's
+ * HTTP/1.1 connection pools (one per origin, kept-alive connections reused): measurably less CPU
+ * per request than node:http's client, which matters because the edge must cost close to nothing
+ * beyond TLS. Bodies stream both ways with backpressure (never buffered). An https origin is
  * verified against Node's root store plus EDGE_ORIGIN_CA, never with verification off. Failures
- * before the response starts answer 502 (unreachable, refused, bad TLS) or 504 (no answer in
- * time) with a reason; a failure after it started cuts the client connection, as a proxy must.
+ * before the response starts answer 502 (unreachable, refused, bad TLS, hung up) or 504 (no
+ * answer in time) with a reason; a failure after it started cuts the client connection, as a
+ * proxy must.
  */
-import http, { type IncomingMessage, type ServerResponse } from "node:http";
-import https from "node:https";
-import { rootCertificates } from "node:tls";
+import type { IncomingMessage, ServerResponse, OutgoingHttpHeaders } from "node:http";
+import { isIP } from "node:net";
+import { checkServerIdentity, rootCertificates, type PeerCertificate } from "node:tls";
+import { Pool, type Dispatcher } from "undici";
 import type { Header } from "./headers.js";
 import { isVerdictHeader } from "./headers.js";
 
-/** ORIGIN_TIMEOUT_MS: how long the origin may stay silent (connect, first byte, or between bytes). */
+/** ORIGIN_TIMEOUT_MS: how long the origin may stay silent (connect, response headers, or between body bytes). */
 export const ORIGIN_TIMEOUT_MS = 60_000;
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) never forwarded, in either direction. */
@@ -24,26 +28,43 @@ export interface OriginFailure {
 }
 
 export class OriginPool {
-  private readonly agents = new Map<string, http.Agent>();
+  private readonly pools = new Map<string, Pool>();
   private readonly ca?: string[];
 
-  constructor(opts: { originCa?: string } = {}) {
+  constructor(private readonly opts: { originCa?: string; timeoutMs?: number } = {}) {
     if (opts.originCa) this.ca = [...rootCertificates, opts.originCa];
   }
 
-  agentFor(origin: URL): http.Agent {
-    let agent = this.agents.get(origin.origin);
-    if (!agent) {
-      const common = { keepAlive: true, keepAliveMsecs: 30_000, maxFreeSockets: 256, scheduling: "lifo" as const };
-      agent = origin.protocol === "https:" ? new https.Agent({ ...common, ca: this.ca, servername: origin.hostname }) : new http.Agent(common);
-      this.agents.set(origin.origin, agent);
+  poolFor(origin: URL): Pool {
+    let pool = this.pools.get(origin.origin);
+    if (!pool) {
+      const timeout = this.opts.timeoutMs ?? ORIGIN_TIMEOUT_MS;
+      const host = origin.hostname.startsWith("[") ? origin.hostname.slice(1, -1) : origin.hostname;
+      pool = new Pool(origin.origin, {
+        pipelining: 1,
+        keepAliveTimeout: 30_000,
+        connectTimeout: timeout,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+        // The origin's certificate is checked against the origin URL's host, not the client's
+        // Host header (which is forwarded as is); SNI is that name too when it is not an IP.
+        connect:
+          origin.protocol === "https:"
+            ? {
+                ca: this.ca,
+                servername: isIP(host) ? undefined : host,
+                checkServerIdentity: (_name: string, cert: PeerCertificate) => checkServerIdentity(host, cert),
+              }
+            : undefined,
+      });
+      this.pools.set(origin.origin, pool);
     }
-    return agent;
+    return pool;
   }
 
-  close(): void {
-    for (const agent of this.agents.values()) agent.destroy();
-    this.agents.clear();
+  async close(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((p) => p.destroy().catch(() => {})));
+    this.pools.clear();
   }
 }
 
@@ -65,42 +86,45 @@ function requestHeaders(req: IncomingMessage, added: Header[]): string[] {
       forwardedFor = forwardedFor === undefined ? raw[i + 1] : `${forwardedFor}, ${raw[i + 1]}`;
       continue;
     }
-    if (lower === "x-forwarded-proto") continue;
+    // Expect: 100-continue was answered by this server already; the length is re-added below.
+    if (lower === "x-forwarded-proto" || lower === "content-length" || lower === "expect") continue;
     out.push(name, raw[i + 1]);
   }
   const peer = req.socket.remoteAddress ?? "";
   out.push("x-forwarded-for", forwardedFor === undefined ? peer : `${forwardedFor}, ${peer}`, "x-forwarded-proto", "https");
-  if (req.headers["transfer-encoding"] !== undefined) out.push("transfer-encoding", "chunked");
+  const length = req.headers["content-length"];
+  if (length !== undefined && req.headers["transfer-encoding"] === undefined) out.push("content-length", length);
   for (const [name, value] of added) out.push(name, value);
   return out;
 }
 
-/** responseHeaders: the origin's headers minus hop-by-hop ones. */
-function responseHeaders(res: IncomingMessage): string[] {
-  const raw = res.rawHeaders;
-  const out: string[] = [];
-  for (let i = 0; i < raw.length; i += 2) {
-    if (!HOP_BY_HOP.has(raw[i].toLowerCase())) out.push(raw[i], raw[i + 1]);
+/** responseHeaders: the origin's headers (undici gives them lower-cased) minus hop-by-hop ones. */
+function responseHeaders(headers: Record<string, string | string[] | undefined>): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const name in headers) {
+    if (!HOP_BY_HOP.has(name)) out[name] = headers[name];
   }
   return out;
 }
 
-function classify(err: NodeJS.ErrnoException, timedOut: boolean): OriginFailure {
-  if (timedOut) return { status: 504, reason: "the origin did not answer in time" };
+function classify(err: Error & { code?: string }): OriginFailure {
   const code = err.code ?? "";
+  if (code === "UND_ERR_HEADERS_TIMEOUT" || code === "UND_ERR_CONNECT_TIMEOUT" || code === "ETIMEDOUT") {
+    return { status: 504, reason: "the origin did not answer in time" };
+  }
   if (code === "ECONNREFUSED") return { status: 502, reason: "the origin refused the connection" };
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return { status: 502, reason: "the origin's host name does not resolve" };
   if (/^(ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO|SELF_SIGNED|ERR_SSL_|HOSTNAME_MISMATCH)/.test(code) || /certificate/i.test(err.message)) {
     return { status: 502, reason: "the origin's TLS certificate could not be verified" };
   }
-  if (code === "ECONNRESET" || code === "EPIPE") return { status: 502, reason: "the origin closed the connection" };
+  if (code === "UND_ERR_SOCKET" || code === "ECONNRESET" || code === "EPIPE") return { status: 502, reason: "the origin closed the connection" };
   return { status: 502, reason: "the origin could not be reached" };
 }
 
 /**
- * forward sends `req` to `origin` with `added` headers and pipes the answer into `res`. `onFailure`
- * is called when the origin fails before a response started (the caller answers 502/504);
- * `done` once the exchange is over either way.
+ * forward sends `req` to `origin` with `added` headers and streams the answer into `res`.
+ * `onFailure` is called when the origin fails before a response started (the caller answers
+ * 502/504).
  */
 export function forward(
   pool: OriginPool,
@@ -109,46 +133,48 @@ export function forward(
   res: ServerResponse,
   added: Header[],
   onFailure: (failure: OriginFailure) => void,
-  timeoutMs = ORIGIN_TIMEOUT_MS,
 ): void {
-  const transport = origin.protocol === "https:" ? https : http;
   const hasBody = req.headers["content-length"] !== undefined ? req.headers["content-length"] !== "0" : req.headers["transfer-encoding"] !== undefined;
-  let timedOut = false;
-  let failed = false;
-  const outgoing = transport.request({
-    protocol: origin.protocol,
-    hostname: origin.hostname.startsWith("[") ? origin.hostname.slice(1, -1) : origin.hostname,
-    port: origin.port || (origin.protocol === "https:" ? 443 : 80),
-    method: req.method,
-    path: req.url,
-    headers: requestHeaders(req, added) as unknown as http.OutgoingHttpHeaders,
-    agent: pool.agentFor(origin),
-    timeout: timeoutMs,
-    setHost: false,
-  });
-  outgoing.on("timeout", () => {
-    timedOut = true;
-    outgoing.destroy(Object.assign(new Error("origin timeout"), { code: "ETIMEDOUT" }));
-  });
-  outgoing.on("error", (err: NodeJS.ErrnoException) => {
-    if (failed) return;
-    failed = true;
-    if (res.headersSent) {
-      res.destroy(err);
-      return;
-    }
-    req.unpipe(outgoing);
-    onFailure(classify(err, timedOut));
-  });
-  outgoing.on("response", (answer) => {
-    res.writeHead(answer.statusCode ?? 502, answer.statusMessage, responseHeaders(answer) as unknown as http.OutgoingHttpHeaders);
-    answer.pipe(res);
-    answer.on("error", (err) => res.destroy(err));
-  });
+  let controller: Dispatcher.DispatchController | undefined;
+  let done = false;
   // A client that goes away cancels the origin request.
   res.on("close", () => {
-    if (!res.writableFinished) outgoing.destroy();
+    if (!done) controller?.abort(new Error("client went away"));
   });
-  if (hasBody) req.pipe(outgoing);
-  else outgoing.end();
+  const handler: Dispatcher.DispatchHandler = {
+    onRequestStart(c) {
+      controller = c;
+    },
+    onResponseStart(_c, statusCode, headers, statusMessage) {
+      if (statusCode < 200) return; // 1xx informational: not relayed
+      res.writeHead(statusCode, statusMessage || undefined, responseHeaders(headers as Record<string, string | string[]>));
+    },
+    onResponseData(c, chunk) {
+      if (!res.write(chunk)) {
+        c.pause();
+        res.once("drain", () => c.resume());
+      }
+    },
+    onResponseEnd() {
+      done = true;
+      res.end();
+    },
+    onResponseError(_c, err) {
+      done = true;
+      if (res.headersSent) {
+        res.destroy(err);
+        return;
+      }
+      onFailure(classify(err as Error & { code?: string }));
+    },
+  };
+  pool.poolFor(origin).dispatch(
+    {
+      path: req.url ?? "/",
+      method: (req.method ?? "GET") as Dispatcher.HttpMethod,
+      headers: requestHeaders(req, added),
+      body: hasBody ? req : null,
+    },
+    handler,
+  );
 }

@@ -56,6 +56,8 @@ export interface EdgeServerOptions {
   handshakeTimeoutMs?: number;
   /** How long an origin may stay silent before the edge answers 504 (default 60 s). */
   originTimeoutMs?: number;
+  /** Where the one line per request goes (default: the logger); it never carries secrets, so it needs no redaction. */
+  accessLog?: Logger;
   /** healthy answers /healthz on hosts no zone owns (the database is reachable). */
   healthy?: () => Promise<boolean>;
 }
@@ -72,10 +74,30 @@ interface ConnectionState {
   slot: TlsServerSlot;
   verdict?: ConnectionVerdict;
   requests: number;
+  /** The last Host header seen and its normalised name (clients send the same one every time). */
+  hostHeader?: string;
+  hostname?: string;
+  /** The verdict headers for the last (verified, revoked) pair, built once per connection. */
+  headers?: { key: number; list: Header[] };
 }
 
 const kState = Symbol("gatehouse.edge.connection");
 type EdgeSocket = TLSSocket & { [kState]?: ConnectionState };
+
+/** verdictHeaders: the cf-cert-* set, and the RFC 9440 pair only for a verified, unrevoked certificate. */
+function verdictHeaders(verdict: ConnectionVerdict, verified: boolean, revoked: boolean): Header[] {
+  const list: Header[] = [
+    ["cf-cert-presented", verdict.presented ? "true" : "false"],
+    ["cf-cert-verified", verified ? "true" : "false"],
+    ["cf-cert-revoked", revoked ? "true" : "false"],
+    ...verdict.headers.fields,
+  ];
+  if (verified && !revoked) {
+    if (verdict.headers.clientCert) list.push(["Client-Cert", verdict.headers.clientCert]);
+    if (verdict.headers.clientCertChain) list.push(["Client-Cert-Chain", verdict.headers.clientCertChain]);
+  }
+  return list;
+}
 
 /** isSelfIssued: a root (subject = issuer); anything else is an intermediate anchor. */
 const isSelfIssued = (ca: TrustedCa): boolean => ca.fields.subjectDer !== undefined && ca.fields.issuerDer !== undefined && ca.fields.subjectDer.equals(ca.fields.issuerDer);
@@ -88,12 +110,14 @@ export class EdgeServer {
   private readonly sockets = new Set<net.Socket>();
   private readonly pool: OriginPool;
   private readonly log: Logger;
+  private readonly accessLog: Logger;
   private readonly handshakeTimeoutMs: number;
   private health?: { at: number; up: Promise<boolean> };
 
   constructor(private readonly opts: EdgeServerOptions) {
     this.log = opts.logger.child({ component: "edge" });
-    this.pool = new OriginPool({ originCa: opts.originCa });
+    this.accessLog = opts.accessLog ?? this.log;
+    this.pool = new OriginPool({ originCa: opts.originCa, timeoutMs: opts.originTimeoutMs });
     this.handshakeTimeoutMs = opts.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
     this.raw = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket));
   }
@@ -207,7 +231,12 @@ export class EdgeServer {
     if (!state) state = socket[kState] = { slot, requests: 0 };
     state.requests++;
     const started = performance.now();
-    const hostname = hostOfHeader(req.headers.host);
+    const hostHeader = req.headers.host;
+    if (hostHeader !== state.hostHeader) {
+      state.hostHeader = hostHeader;
+      state.hostname = hostOfHeader(hostHeader);
+    }
+    const hostname = state.hostname;
     const dir = this.opts.directory;
     const route = dir.peekRoute(hostname);
     if (route) this.withRoute(state, req, res, route, started);
@@ -242,9 +271,10 @@ export class EdgeServer {
     const verdict = (state.verdict ??= connectionVerdict(req.socket as TLSSocket, state.slot.route.cas));
     if (verdict.verified && verdict.managedCaId) {
       const dir = this.opts.directory;
-      const rev = dir.peekRevocation(verdict.managedCaId, verdict.leaf!.serial);
+      const key = (verdict.revocationKey ??= dir.revocationKey(verdict.managedCaId, verdict.leaf!.serial));
+      const rev = dir.peekRevocation(key);
       if (rev) return this.decide(state, req, res, route, settings, verdict, rev, started);
-      dir.revocation(verdict.managedCaId, verdict.leaf!.serial).then(
+      dir.revocation(key).then(
         (r) => this.decide(state, req, res, route, settings, verdict, r, started),
         (err) => this.unavailable(req, res, err, started),
       );
@@ -280,22 +310,14 @@ export class EdgeServer {
     if (!settings.origin) {
       return this.answer(req, res, 502, EdgeErrors.noOrigin, "no origin is configured for this zone (PATCH its edge_settings)", started, logged);
     }
-    const added: Header[] = [
-      ["cf-cert-presented", verdict.presented ? "true" : "false"],
-      ["cf-cert-verified", verified ? "true" : "false"],
-      ["cf-cert-revoked", revoked ? "true" : "false"],
-      ...verdict.headers.fields,
-    ];
-    if (state.requests === 1) added.push(...verdict.headers.firstRequest);
-    if (verified && !revoked) {
-      if (verdict.headers.clientCert) added.push(["Client-Cert", verdict.headers.clientCert]);
-      if (verdict.headers.clientCertChain) added.push(["Client-Cert-Chain", verdict.headers.clientCertChain]);
-    }
+    const key = (verified ? 1 : 0) | (revoked ? 2 : 0);
+    if (state.headers?.key !== key) state.headers = { key, list: verdictHeaders(verdict, verified, revoked) };
+    const added = state.requests === 1 ? [...state.headers.list, ...verdict.headers.firstRequest] : state.headers.list;
     res.once("finish", () => this.logRequest(req, res.statusCode, started, logged));
     forward(this.pool, settings.origin, req, res, added, (failure: OriginFailure) => {
       const code = failure.status === 504 ? EdgeErrors.originTimeout : EdgeErrors.originFailed;
       this.answer(req, res, failure.status, code, failure.reason, started, logged, false);
-    }, this.opts.originTimeoutMs);
+    });
   }
 
   // ── answers of the edge itself ─────────────────────────────────────────────────────────────
@@ -326,7 +348,7 @@ export class EdgeServer {
     fields.method = req.method;
     fields.status = status;
     fields.ms = Math.round((performance.now() - started) * 10) / 10;
-    this.log.info(fields, "edge request");
+    this.accessLog.info(fields, "edge request");
   }
 
   private healthz(res: ServerResponse): void {
@@ -366,7 +388,7 @@ export class EdgeServer {
       await new Promise((r) => setTimeout(r, 50));
     }
     for (const socket of this.sockets) socket.destroy();
-    this.pool.close();
+    await this.pool.close();
     await closed;
   }
 }

@@ -33,6 +33,8 @@ export interface ConnectionVerdict {
   leaf?: CertificateFields;
   /** The managed CA that issued the leaf: its revocation status applies. */
   managedCaId?: string;
+  /** The revocation cache key, computed on first use. */
+  revocationKey?: string;
   /** Uppercase hex serial, for the request log ("" when none). */
   serialHex: string;
   headers: ConnectionHeaders;
