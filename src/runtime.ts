@@ -82,6 +82,7 @@ export async function startGatehouse(opts: StartOptions): Promise<Gatehouse> {
         ocspValidityHours: config.ocspValidityHours,
         pkiRateLimit: config.pkiRateLimit,
         ocspNoncePerMinute: config.ocspNoncePerMinute,
+        copyIn: db.kind === "server",
       },
     };
     // CRL publishing and the OCSP responder (issue 4): bus subscriptions and the CRL sweep.

@@ -111,8 +111,11 @@ export class CrlBuilder {
     this.count++;
   }
 
-  /** finish signs the CRL and returns its DER in one buffer (the entry blocks are released). */
-  async finish(): Promise<{ der: Buffer; entries: number }> {
+  /**
+   * finishParts signs the CRL and returns its DER as consecutive parts (header, the entry blocks,
+   * extensions, signature), so a caller can stream it without joining it.
+   */
+  async finishParts(): Promise<{ parts: Uint8Array[]; length: number; entries: number }> {
     const p = this.p;
     if (this.used > 0) this.chunks.push(this.current.subarray(0, this.used));
     this.current = Buffer.alloc(0);
@@ -141,14 +144,16 @@ export class CrlBuilder {
     const tbsLength = tbsHeader.length + tbsContentLength;
     const outerContentLength = tbsLength + alg.length + signatureValue.length;
     const outerHeader = concat(Uint8Array.of(0x30), lengthBytes(outerContentLength));
-    const der = Buffer.allocUnsafe(outerHeader.length + outerContentLength);
-    let at = 0;
-    for (const part of [outerHeader, tbsHeader, prefix, ...blocks, extensions, alg, signatureValue]) {
-      der.set(part, at);
-      at += part.length;
-    }
-    if (at !== der.length) throw new Error("CRL length bookkeeping is wrong");
-    return { der, entries: this.count };
+    const parts = [outerHeader, tbsHeader, prefix, ...blocks, extensions, alg, signatureValue];
+    const length = outerHeader.length + outerContentLength;
+    if (parts.reduce((n, x) => n + x.length, 0) !== length) throw new Error("CRL length bookkeeping is wrong");
+    return { parts, length, entries: this.count };
+  }
+
+  /** finish signs the CRL and returns its DER in one buffer. */
+  async finish(): Promise<{ der: Buffer; entries: number }> {
+    const { parts, length, entries } = await this.finishParts();
+    return { der: Buffer.concat(parts, length), entries };
   }
 }
 

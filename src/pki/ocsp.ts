@@ -140,7 +140,7 @@ function parseStrict(der: Uint8Array): ParsedOcspRequest {
         const n = readWhole(e.value, 0x04);
         const len = n.end - n.valueStart;
         if (len < NONCE_MIN || len > NONCE_MAX) fail("nonce must be 1 to 32 octets");
-        nonce = e.value.slice(n.valueStart, n.end);
+        nonce = e.value.subarray(n.valueStart, n.end);
       } else if (e.critical) {
         fail("unsupported critical request extension");
       }
@@ -173,9 +173,10 @@ function parseCertId(der: Uint8Array, t: Tlv): OcspCertId {
     let i = 0;
     while (i < s.length - 1 && s[i] === 0) i++;
     s = s.subarray(i);
-    serial = s.length === 1 && s[0] === 0 ? undefined : s.slice();
+    serial = s.length === 1 && s[0] === 0 ? undefined : s;
   }
-  return { raw: rawOf(der, t).slice(), hash, issuerNameHash: nameHash.slice(), issuerKeyHash: keyHash.slice(), serial };
+  // views into the request's bytes: a response copies what it keeps
+  return { raw: rawOf(der, t), hash, issuerNameHash: nameHash, issuerKeyHash: keyHash, serial };
 }
 
 interface ParsedExtension {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Change } from "../db/changes.js";
 import { casNeedingCrl, findCrl, findCrlNumber, findCrlState, lockCaForCrl, recordCrlChange, storeCrl, type StoredCrl } from "../db/crls.js";
-import { crlEntryCursor, revokedWithoutEntry, setCrlEntry } from "../db/revocations.js";
+import { revokedWithoutEntry, setCrlEntry, streamCrlEntries } from "../db/revocations.js";
 import type { TxSql } from "../db/sql.js";
 import { GatehouseError } from "../errors.js";
 import { CrlBuilder, encodeCrlEntry, type CrlReason } from "../pki/crl.js";
@@ -17,8 +17,6 @@ export const REVOCATION_TOPIC = "revocation";
 /** CRL_TOPIC: bus notices `{id: ca_id}`, published when a CA's CRL is replaced. */
 export const CRL_TOPIC = "crl";
 
-/** CURSOR_BATCH: rows per cursor fetch while streaming a CA's revoked set. */
-const CURSOR_BATCH = 10_000;
 /** COALESCE_MS: a burst of notices arriving together starts one build, a moment after the first. */
 const COALESCE_MS = 50;
 /** RETRY_MS: after a failed build, try again after this long. */
@@ -200,23 +198,27 @@ export class CrlPublisher {
       // An entry stays until one scheduled CRL after its certificate's notAfter: CRLs are
       // refreshed within every validity period, so keeping it for one period past notAfter does.
       const cutoff = new Date(now.getTime() - validityMs);
-      for await (const rows of crlEntryCursor(tx, caId, cutoff, CURSOR_BATCH)) {
-        for (const r of rows) builder.add(r.crl_entry_der);
-      }
-      const { der, entries } = await builder.finish();
-      await storeCrl(tx, {
-        caId,
-        builtThrough: state?.changes ?? "0",
-        crlNumber,
-        thisUpdate: now,
-        nextUpdate: new Date(now.getTime() + validityMs),
-        builtOn: this.ctx.now(),
-        entries,
-        sha256: createHash("sha256").update(der).digest(),
-        der,
-      });
+      await streamCrlEntries(tx, caId, cutoff, (entry) => builder.add(entry));
+      const { parts, length, entries } = await builder.finishParts();
+      const sha256 = createHash("sha256");
+      for (const part of parts) sha256.update(part);
+      await storeCrl(
+        tx,
+        {
+          caId,
+          builtThrough: state?.changes ?? "0",
+          crlNumber,
+          thisUpdate: now,
+          nextUpdate: new Date(now.getTime() + validityMs),
+          builtOn: this.ctx.now(),
+          entries,
+          sha256: sha256.digest(),
+          der: parts,
+        },
+        { copyIn: s.copyIn },
+      );
       await this.ctx.bus.publish(tx, { topic: CRL_TOPIC, id: caId });
-      return { kind: "built", crlNumber, entries, bytes: der.length, ms: Math.round(performance.now() - started) } as BuildOutcome;
+      return { kind: "built", crlNumber, entries, bytes: length, ms: Math.round(performance.now() - started) } as BuildOutcome;
     })) as BuildOutcome;
   }
 }

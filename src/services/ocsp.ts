@@ -25,6 +25,7 @@ export interface OcspAnswer {
 
 interface CachedResponse {
   der: Uint8Array;
+  status: CertStatus;
   producedAt: Date;
   thisUpdate: Date;
   nextUpdate: Date;
@@ -120,16 +121,17 @@ export class OcspResponder {
       return { der: entry.der, cache: entry };
     }
     if (req.certIds.length > 1 && !this.nonceBudget.take(client)) return { der: TRY_LATER };
+    // Signed fresh (a nonce, or several certificates): the status comes from the cache, which a
+    // status change invalidates, so no database round trip either.
+    const entries = await Promise.all(req.certIds.map((c) => this.cachedResponse(pub, c)));
     const now = wholeSeconds(this.ctx.now());
     const nextUpdate = new Date(now.getTime() + this.settings.ocspValidityHours * 3600_000);
-    const responses = await Promise.all(
-      req.certIds.map(async (c) => ({ certIdRaw: c.raw, status: await this.status(pub, c), thisUpdate: now, nextUpdate })),
-    );
+    const responses = req.certIds.map((c, i) => ({ certIdRaw: c.raw, status: entries[i].status, thisUpdate: now, nextUpdate }));
     return { der: await buildOcspResponse({ issuer: pub.ocsp, signer: pub.signer, producedAt: now, responses, nonce: req.nonce }) };
   }
 
   private async cachedResponse(pub: PublishingCa, certId: OcspCertId): Promise<CachedResponse> {
-    const key = pub.ca.id + Buffer.from(certId.raw).toString("latin1");
+    const key = pub.ca.id + Buffer.from(certId.raw.buffer, certId.raw.byteOffset, certId.raw.byteLength).toString("latin1");
     const hit = this.cache.get(key);
     if (hit && Date.now() < hit.refreshAt) return hit;
     let p = this.inflight.get(key);
@@ -155,6 +157,7 @@ export class OcspResponder {
     });
     const entry: CachedResponse = {
       der,
+      status,
       producedAt: now,
       thisUpdate: now,
       nextUpdate,

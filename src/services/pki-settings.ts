@@ -15,6 +15,8 @@ export interface PkiSettings {
   ocspNoncePerMinute: number;
   /** How often each process looks for CRLs to refresh or pending changes left behind, seconds. */
   sweepSeconds: number;
+  /** copyIn: COPY FROM STDIN works (a PostgreSQL server; PGlite's socket lacks it). Set by start-up, not a knob. */
+  copyIn: boolean;
 }
 
 export const PKI_DEFAULTS: PkiSettings = {
@@ -24,11 +26,12 @@ export const PKI_DEFAULTS: PkiSettings = {
   pkiRateLimit: 200,
   ocspNoncePerMinute: 120,
   sweepSeconds: 30,
+  copyIn: false,
 };
 
 /** pkiSettings fills unset fields with the defaults. */
 export function pkiSettings(partial: Partial<PkiSettings> | undefined): PkiSettings {
   const out = { ...PKI_DEFAULTS };
-  for (const [k, v] of Object.entries(partial ?? {})) if (v !== undefined) (out as Record<string, number>)[k] = v;
+  for (const [k, v] of Object.entries(partial ?? {})) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
   return out;
 }

@@ -194,6 +194,29 @@ for (const kind of DATABASE_KINDS) {
       assert.ok(row.crl_entry_der.length > 30);
     });
 
+    it("5 000 revoked rows made by SQL: the build streams them (binary COPY), the stored CRL reads back whole", async () => {
+      const t = await createTenant(h);
+      await h.gh.db.sql.unsafe(
+        `INSERT INTO client_certificates (id, zone_id, ca_id, serial, status, revocation_reason, revoked_on, certificate_pem, csr_pem,
+           fingerprint_sha256, ski, signature, validity_days, issued_on, expires_on, crl_entry_der)
+         SELECT gen_random_uuid(), $1, $2::uuid, s.serial, 'revoked', 'keyCompromise', s.revoked_on, 'x', 'x', 'x', 'x', 'ECDSAWithSHA256', 30,
+           now() - interval '1 day', now() + interval '29 days',
+           '\\x302f0210'::bytea || s.serial || '\\x170d'::bytea || convert_to(to_char(s.revoked_on AT TIME ZONE 'UTC', 'YYMMDDHH24MISS') || 'Z', 'SQL_ASCII')
+             || '\\x300c300a0603551d1504030a0101'::bytea
+         FROM (SELECT set_byte(b, 0, (get_byte(b, 0) & 63) | 64) AS serial, date_trunc('second', now() - interval '1 hour') AS revoked_on
+               FROM (SELECT uuid_send(gen_random_uuid()) AS b FROM generate_series(1, 5000)) r) s`,
+        [t.zoneId, t.caId],
+      );
+      assert.equal((await h.gh.ctx.pki!.publisher.run(t.caId, { force: true })).kind, "built");
+      h.gh.ctx.pki!.clear(); // the next GET reads the stored CRL back from the database
+      const crl = await fetchCrl(h, t.caId);
+      assert.ok(crl.der.length > 5000 * 49);
+      const v = await run("openssl", ["crl", "-inform", "DER", "-in", dir.file("big.der", crl.der), "-CAfile", dir.file("ca.pem", t.caPem), "-noout", "-text"]);
+      assert.match(v.out, /verify OK/);
+      assert.equal((v.out.match(/Serial Number:/g) ?? []).length, 5000);
+      assert.equal((v.out.match(/Key Compromise/g) ?? []).length, 5000);
+    });
+
     it("a burst of revocations becomes few CRLs (debounce), each with a higher number, the last listing all", async () => {
       const t = await createTenant(h);
       const certs = [];
