@@ -118,6 +118,7 @@ function classify(err: Error & { code?: string }): OriginFailure {
     return { status: 502, reason: "the origin's TLS certificate could not be verified" };
   }
   if (code === "UND_ERR_SOCKET" || code === "ECONNRESET" || code === "EPIPE") return { status: 502, reason: "the origin closed the connection" };
+  if (code === "GH_BAD_ORIGIN_HEADER") return { status: 502, reason: err.message };
   return { status: 502, reason: "the origin could not be reached" };
 }
 
@@ -145,9 +146,14 @@ export function forward(
     onRequestStart(c) {
       controller = c;
     },
-    onResponseStart(_c, statusCode, headers, statusMessage) {
+    onResponseStart(c, statusCode, headers, statusMessage) {
       if (statusCode < 200) return; // 1xx informational: not relayed
-      res.writeHead(statusCode, statusMessage || undefined, responseHeaders(headers as Record<string, string | string[]>));
+      try {
+        res.writeHead(statusCode, statusMessage || undefined, responseHeaders(headers as Record<string, string | string[]>));
+      } catch (err) {
+        // A header Node will not send (say, a control character from the origin): 502, not a crash.
+        c.abort(Object.assign(new Error("the origin sent a header that cannot be relayed"), { code: "GH_BAD_ORIGIN_HEADER", cause: err }));
+      }
     },
     onResponseData(c, chunk) {
       if (!res.write(chunk)) {
@@ -168,13 +174,18 @@ export function forward(
       onFailure(classify(err as Error & { code?: string }));
     },
   };
-  pool.poolFor(origin).dispatch(
-    {
-      path: req.url ?? "/",
-      method: (req.method ?? "GET") as Dispatcher.HttpMethod,
-      headers: requestHeaders(req, added),
-      body: hasBody ? req : null,
-    },
-    handler,
-  );
+  try {
+    pool.poolFor(origin).dispatch(
+      {
+        path: req.url ?? "/",
+        method: (req.method ?? "GET") as Dispatcher.HttpMethod,
+        headers: requestHeaders(req, added),
+        body: hasBody ? req : null,
+      },
+      handler,
+    );
+  } catch (err) {
+    done = true;
+    onFailure(classify(err as Error & { code?: string }));
+  }
 }

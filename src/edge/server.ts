@@ -29,7 +29,7 @@ export const HANDSHAKE_TIMEOUT_MS = 10_000;
 const MAX_TLS_SERVERS = 1024;
 
 /** EdgeErrors: the codes of the edge's own answers (1710–1739; docs/error-codes.md). */
-export const EdgeErrors: Record<Refusal | "misdirected" | "unknownHost" | "noOrigin" | "originFailed" | "originTimeout" | "unavailable", number> = {
+export const EdgeErrors: Record<Refusal | "misdirected" | "unknownHost" | "noOrigin" | "originFailed" | "originTimeout" | "unavailable" | "badTarget", number> = {
   no_certificate: 1710,
   unknown_ca: 1711,
   expired: 1712,
@@ -45,6 +45,7 @@ export const EdgeErrors: Record<Refusal | "misdirected" | "unknownHost" | "noOri
   originFailed: 1723,
   originTimeout: 1724,
   unavailable: 1725,
+  badTarget: 1726,
 };
 
 export interface EdgeServerOptions {
@@ -231,6 +232,11 @@ export class EdgeServer {
     if (!state) state = socket[kState] = { slot, requests: 0 };
     state.requests++;
     const started = performance.now();
+    // Only origin-form targets (RFC 9112 §3.2.1): an absolute URL could name another host than the
+    // Host the verdict is computed for, and "*" (OPTIONS) has nothing to forward.
+    if (req.url === undefined || req.url.charCodeAt(0) !== 0x2f) {
+      return this.answer(req, res, 400, EdgeErrors.badTarget, "the request target must be a path starting with /", started);
+    }
     const hostHeader = req.headers.host;
     if (hostHeader !== state.hostHeader) {
       state.hostHeader = hostHeader;

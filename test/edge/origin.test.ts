@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import https from "node:https";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import net, { type AddressInfo } from "node:net";
 import { after, before, beforeEach, test } from "node:test";
 import { createTenant, describeEachDatabase, type Tenant, type TestGatehouse } from "../helpers/gatehouse.js";
 import { curl, startEdgeFixture, type EdgeFixture } from "./harness.js";
@@ -25,7 +25,7 @@ describeEachDatabase("mTLS edge → origin", (get) => {
   });
   after(async () => {
     for (const s of servers) {
-      s.closeAllConnections();
+      (s as { closeAllConnections?: () => void }).closeAllConnections?.();
       s.close();
     }
     await fx?.close();
@@ -79,6 +79,34 @@ describeEachDatabase("mTLS edge → origin", (get) => {
     res = await ask();
     assert.equal(res.status, 502);
     assert.equal(code(res.body), 1723);
+  });
+
+  test("502/origin answering with a header that cannot be relayed (control character), the edge keeps serving", async () => {
+    const raw = net.createServer((sock) => {
+      sock.on("error", () => {});
+      sock.once("data", () => sock.end("HTTP/1.1 200 OK\r\nX-Bad: a\u0001b\r\nContent-Length: 2\r\n\r\nok"));
+    });
+    servers.push(raw as unknown as http.Server);
+    await new Promise<void>((r) => raw.listen(0, "127.0.0.1", r));
+    const t = await zoneWithOrigin(get(), `http://127.0.0.1:${(raw.address() as AddressInfo).port}`);
+    const res = await ask();
+    assert.equal(res.status, 502);
+    assert.equal(code(res.body), 1723);
+    const good = await listen(http.createServer((_req, r) => r.end("fine")));
+    await get().request({ method: "PATCH", url: `/client/v4/zones/${t.zoneId}/edge_settings`, token: t.editToken, body: { origin: `http://127.0.0.1:${good}` } });
+    assert.equal((await ask()).body, "fine");
+  });
+
+  test("400/absolute-form or asterisk request targets never reach the origin", async () => {
+    let reached = 0;
+    const port = await listen(http.createServer((_req, r) => r.end(String(++reached))));
+    await zoneWithOrigin(get(), `http://127.0.0.1:${port}`);
+    for (const target of ["http://www.example.org/steal", "*"]) {
+      const res = await curl(fx.port, "www.example.net", { caFile: fx.serverCa.certFile, extra: ["--request-target", target, "-X", "OPTIONS"] });
+      assert.equal(res.status, 400, target);
+      assert.equal(code(res.body), 1726, target);
+    }
+    assert.equal(reached, 0);
   });
 
   test("200/chunked response streamed through, status and headers kept", async () => {
