@@ -10,11 +10,13 @@ import { makeCsr } from "../helpers/csr.js";
 import { createTenant, createTestDatabase, DATABASE_KINDS, startTestGatehouse, TEST_DATABASE_URL, type TestGatehouse } from "../helpers/gatehouse.js";
 import { certUrl, crlSerials, fetchCrl, issue, opensslSerial, rawRequest, revoke, run, tempDir, waitForCrl } from "../helpers/revocation.js";
 
-/** verify runs `openssl verify -crl_check` of one leaf against the CA and a CRL (PEM). */
+/** verifyWithCrl: certtool parses the CRL, then `openssl verify -crl_check` judges one leaf against the CA and that CRL. */
 async function verifyWithCrl(dir: ReturnType<typeof tempDir>, caPem: string, crlDer: Buffer, leafPem: string) {
   const crlPem = dir.file(`crl-${randomBytes(4).toString("hex")}.pem`);
   const conv = await run("openssl", ["crl", "-inform", "DER", "-in", dir.file(`c-${randomBytes(4).toString("hex")}.der`, crlDer), "-out", crlPem]);
   assert.equal(conv.code, 0, conv.out);
+  const info = await run("certtool", ["--crl-info", "--infile", crlPem]);
+  assert.equal(info.code, 0, `certtool --crl-info: ${info.out}`);
   return run("openssl", ["verify", "-x509_strict", "-crl_check", "-CAfile", dir.file("ca.pem", caPem), "-CRLfile", crlPem, dir.file(`leaf-${randomBytes(4).toString("hex")}.pem`, leafPem)]);
 }
 
