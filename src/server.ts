@@ -18,6 +18,11 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   if (config.workers > 1 && cluster.isPrimary) {
+    // Workers accept connections themselves (the kernel spreads them): with the default
+    // round-robin the primary accepts every connection and passes it on, which about doubles the
+    // CPU of clients that open one connection per request (OCSP, measured in bench/ocsp.mjs).
+    // NODE_CLUSTER_SCHED_POLICY=rr restores Node's default.
+    if (!process.env.NODE_CLUSTER_SCHED_POLICY) cluster.schedulingPolicy = cluster.SCHED_NONE;
     logger.info({ workers: config.workers }, "starting workers");
     for (let i = 0; i < config.workers; i++) cluster.fork();
     let stopping = false;

@@ -44,6 +44,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     keepAliveTimeout: 5_000,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
+    // Errors fastify raises before routing (a bad %-escape in the URL, a malformed content type)
+    // go through the one mapper too, so they answer in the envelope.
+    frameworkErrors: (err, request, reply) => sendError(err, request, reply),
   });
 
   // JSON with an empty body allowed: DELETE/PATCH may come with a JSON content type and no body.

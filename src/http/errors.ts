@@ -12,6 +12,8 @@ const FASTIFY_ERRORS: Record<string, { code: number; status: number; message: st
   },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: RequestErrors.invalidJson, status: 400, message: "Content-Length does not match the body" },
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: RequestErrors.invalidJson, status: 400, message: "request body is empty" },
+  FST_ERR_BAD_URL: { code: RequestErrors.validation, status: 400, message: "the URL is malformed (a bad %-escape)" },
+  FST_ERR_ASYNC_CONSTRAINT: { code: RequestErrors.validation, status: 400, message: "the request could not be routed" },
 };
 
 /**

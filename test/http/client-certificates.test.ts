@@ -280,6 +280,9 @@ describeEachDatabase("client certificates API", (get) => {
     const res = await h.request({ method: "GET", url: "/client/v4/nothing/here", token: t.readToken });
     assert.equal(res.statusCode, 404);
     assert.deepEqual(res.json.errors, [{ code: 7003, message: "No route for the URI" }]);
+    const badEscape = await h.gh.app.inject({ method: "GET", url: `${certsUrl(t)}/%ZZ`, headers: { authorization: `Bearer ${t.readToken}` } });
+    assert.equal(badEscape.statusCode, 400);
+    assert.equal(badEscape.json().errors[0].code, RequestErrors.validation, "a bad %-escape answers in the envelope");
     const wrong = await h.request({ method: "PUT", url: certsUrl(t), token: t.editToken, body: {} });
     assert.equal(wrong.statusCode, 405);
     assert.equal(wrong.json.errors[0].code, RequestErrors.methodNotAllowed);
