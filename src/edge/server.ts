@@ -17,7 +17,7 @@ import net from "node:net";
 import { constants as cryptoConstants } from "node:crypto";
 import { createSecureContext, type TLSSocket } from "node:tls";
 import type { Logger } from "../log.js";
-import { hostOfHeader, MAX_CLIENT_HELLO, peekClientHello } from "./client-hello.js";
+import { hostOfHeader, MAX_CLIENT_HELLO, normaliseHostname, peekClientHello } from "./client-hello.js";
 import type { EdgeDirectory, HostRoute, Revocation, TrustedCa, ZoneSettings } from "./directory.js";
 import type { Header } from "./headers.js";
 import type { ServerIdentities, ServerIdentity } from "./identities.js";
@@ -238,9 +238,12 @@ export class EdgeServer {
       return this.answer(req, res, 400, EdgeErrors.badTarget, "the request target must be a path starting with /", started);
     }
     const hostHeader = req.headers.host;
-    if (hostHeader !== state.hostHeader) {
+    if (hostHeader !== state.hostHeader || state.requests === 1) {
       state.hostHeader = hostHeader;
-      state.hostname = hostOfHeader(hostHeader);
+      // A Host with no name in it (an IP literal, as clients connecting by address send) names
+      // nothing the connection could be borrowed for: it is read as the SNI's name.
+      const sni = (socket as TLSSocket & { servername?: string | false }).servername;
+      state.hostname = hostOfHeader(hostHeader) ?? (sni ? normaliseHostname(sni) : undefined);
     }
     const hostname = state.hostname;
     const dir = this.opts.directory;

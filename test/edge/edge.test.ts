@@ -325,7 +325,7 @@ describeEachDatabase("mTLS edge", (get) => {
 
   // ── SNI and Host ───────────────────────────────────────────────────────────────────────────
 
-  test("421/SNI unassociated, Host associated: nothing reaches the origin", async () => {
+  test("421/SNI unassociated, Host associated: nothing reaches the origin; an IP Host follows the SNI", async () => {
     const h = get();
     const t = await managedSetup(h);
     const { cert } = await issueManaged(h, t);
@@ -340,6 +340,11 @@ describeEachDatabase("mTLS edge", (get) => {
     res = await ask("open.example.net", { sni: "mtls.example.net", cert });
     assert.equal(res.status, 421);
     assert.equal(origin.received.length, 0);
+    // A Host without a name (the edge's address) is read as the SNI's name.
+    res = await ask(`127.0.0.1:${fx.port}`, { sni: "mtls.example.net", cert });
+    assert.equal(res.status, 200, res.body);
+    assert.equal(origin.received[0].headers["cf-cert-verified"], "true");
+    assert.equal(origin.received[0].headers.host, `127.0.0.1:${fx.port}`);
     assert.deepEqual(await h.counts(), before);
   });
 
