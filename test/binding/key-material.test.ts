@@ -5,7 +5,7 @@ import { RequestErrors } from "../../src/errors.js";
 import { BindingLeaseErrors } from "../../src/services/binding-leases.js";
 import { KeyMaterialErrors } from "../../src/services/key-material.js";
 import { assertMatchesContract } from "../helpers/contract.js";
-import { describeEachDatabase, type TestGatehouse } from "../helpers/gatehouse.js";
+import { describeEachDatabase, type TestGatehouse, refused } from "../helpers/gatehouse.js";
 import { createBindingTenant, createToken, makeBindingPki, uploadClient, type BindingPki } from "./helpers.js";
 
 let p: BindingPki;
@@ -16,16 +16,6 @@ after(() => p.pki.cleanup());
 
 const certUrl = (accountId: string, id: string) => `/client/v4/accounts/${accountId}/mtls_certificates/${id}`;
 const keyUrl = (accountId: string, id: string) => `${certUrl(accountId, id)}/key_material`;
-
-/** refused sends a request and asserts its status, code and that no table changed. */
-async function refused(h: TestGatehouse, req: { method: string; url: string; token?: string; body?: unknown }, status: number, code: number) {
-  const before = await h.counts();
-  const res = await h.request(req);
-  assert.equal(res.statusCode, status, res.body);
-  assert.equal(res.json.errors[0].code, code, res.body);
-  assert.deepEqual(await h.counts(), before, "a refused request writes nothing");
-  return res;
-}
 
 describeEachDatabase("key material and binding leases", (get) => {
   it("200/a use token gets the chain and the decrypted key, no-store, and the read is audited naming the token", async () => {

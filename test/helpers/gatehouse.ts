@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, beforeEach, describe } from "node:test";
 import postgres from "postgres";
@@ -180,4 +181,19 @@ export async function createTenant(h: TestGatehouse, opts: { zoneName?: string; 
     editToken: await token(["ssl_certificates:edit"]),
     readToken: await token(["ssl_certificates:read"]),
   };
+}
+
+/** refused sends a request and asserts its status, its error code, and that no table changed. */
+export async function refused(
+  h: TestGatehouse,
+  req: { method: string; url: string; token?: string; body?: unknown },
+  status: number,
+  code: number,
+): Promise<TestResponse> {
+  const before = await h.counts();
+  const res = await h.request(req);
+  assert.equal(res.statusCode, status, res.body);
+  assert.equal(res.json.errors[0].code, code, res.body);
+  assert.deepEqual(await h.counts(), before, "a refused request writes nothing");
+  return res;
 }

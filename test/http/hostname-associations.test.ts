@@ -5,7 +5,7 @@ import { trustForHostname } from "../../src/db/hostname-associations.js";
 import { RequestErrors } from "../../src/errors.js";
 import { HostnameAssociationErrors } from "../../src/services/hostname-associations.js";
 import { TestPki, type Issued } from "../fixtures/byoca/pki.js";
-import { createTenant, describeEachDatabase, startTestGatehouse, TEST_DATABASE_URL, type Tenant, type TestGatehouse } from "../helpers/gatehouse.js";
+import { createTenant, describeEachDatabase, startTestGatehouse, TEST_DATABASE_URL, type Tenant, type TestGatehouse, refused } from "../helpers/gatehouse.js";
 
 const pki = new TestPki();
 let oldRoot: Issued, newRoot: Issued, leaf: Issued;
@@ -34,15 +34,6 @@ async function getHostnames(h: TestGatehouse, t: Tenant, id?: string): Promise<s
   const res = await h.request({ method: "GET", url: assocUrl(t) + (id ? `?mtls_certificate_id=${id}` : ""), token: t.readToken });
   assert.equal(res.statusCode, 200, res.body);
   return res.json.result.hostnames;
-}
-
-async function refused(h: TestGatehouse, req: { method: string; url: string; token: string; body?: unknown }, status: number, code: number) {
-  const before = await h.counts();
-  const res = await h.request(req);
-  assert.equal(res.statusCode, status, res.body);
-  assert.equal(res.json.errors[0].code, code, res.body);
-  assert.deepEqual(await h.counts(), before, "a refused request writes nothing");
-  return res;
 }
 
 /** nextChange waits for the first change on the bus that matches (NOTIFY arrives after commit). */

@@ -16,6 +16,7 @@ import {
   TEST_DATABASE_URL,
   type Tenant,
   type TestGatehouse,
+  refused,
 } from "../helpers/gatehouse.js";
 
 // One throwaway PKI per file, made by openssl: RSA and EC roots, intermediates (chains of 2 and
@@ -44,16 +45,6 @@ async function upload(h: TestGatehouse, t: Tenant, body: Record<string, unknown>
   const res = await h.request({ method: "POST", url: listUrl(t), token: t.editToken, body });
   assert.equal(res.statusCode, 200, res.body);
   return res.json.result;
-}
-
-/** refused sends a request and asserts its status, code and that no table changed. */
-async function refused(h: TestGatehouse, req: { method: string; url: string; token: string; body?: unknown }, status: number, code: number) {
-  const before = await h.counts();
-  const res = await h.request(req);
-  assert.equal(res.statusCode, status, res.body);
-  assert.equal(res.json.errors[0].code, code, res.body);
-  assert.deepEqual(await h.counts(), before, "a refused request writes nothing");
-  return res;
 }
 
 describeEachDatabase("mTLS certificates API", (get) => {
