@@ -28,7 +28,7 @@ describe("kill -9 during concurrent issuance [server]", { skip: !TEST_DATABASE_U
     };
     svc = await spawnService(env);
     const call = async (url: string, method: string, token: string, body?: unknown) => {
-      const res = await fetch(url, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body && JSON.stringify(body) });
+      const res = await fetch(url, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
       return { status: res.status, json: (await res.json()) as any };
     };
     const op = env.GATEHOUSE_OPERATOR_TOKEN;

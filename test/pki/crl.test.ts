@@ -32,7 +32,7 @@ function opensslCa(dir: string, keyType: CaKeyType): TestCa {
   writeFileSync(cnf, "[req]\ndistinguished_name=dn\n[dn]\n[v3]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature\nsubjectKeyIdentifier=hash\n");
   execFileSync("openssl", ["req", "-x509", ...keyOpts, "-nodes", "-keyout", join(dir, "ca.key"), "-out", join(dir, "ca.pem"), "-days", "30", "-sha256", "-subj", "/O=Gatehouse Test/CN=CRL Test CA", "-config", cnf, "-extensions", "v3"], { stdio: "ignore" });
   const caPem = readFileSync(join(dir, "ca.pem"), "utf8");
-  const cert = pkijs.Certificate.fromBER(pemToDer(caPem, "CERTIFICATE"));
+  const cert = pkijs.Certificate.fromBER(pemToDer(caPem, "CERTIFICATE") as BufferSource);
   const skiExt = cert.extensions!.find((e) => e.extnID === "2.5.29.14")!;
   return {
     dir,
@@ -134,9 +134,9 @@ describe("pki/crl: hand-encoded DER CRLs", () => {
       assert.equal(cv.status, 0, cv.out);
       assert.match(cv.out, /Verified/);
 
-      const crl = pkijs.CertificateRevocationList.fromBER(der);
+      const crl = pkijs.CertificateRevocationList.fromBER(der as BufferSource);
       assert.equal(crl.version, 1);
-      const caCert = pkijs.Certificate.fromBER(pemToDer(ca.caPem, "CERTIFICATE"));
+      const caCert = pkijs.Certificate.fromBER(pemToDer(ca.caPem, "CERTIFICATE") as BufferSource);
       assert.equal(await crl.verify({ issuerCertificate: caCert }), true);
       assert.equal(crl.revokedCertificates!.length, 8);
       assert.equal(crl.thisUpdate.value.getTime(), T0.getTime() - 900);
@@ -155,7 +155,7 @@ describe("pki/crl: hand-encoded DER CRLs", () => {
     const ca = cas.get("P-256")!;
     const { der, entries } = await buildCrl(params(ca, { crlNumber: 0n }), []);
     assert.equal(entries, 0);
-    const crl = pkijs.CertificateRevocationList.fromBER(der);
+    const crl = pkijs.CertificateRevocationList.fromBER(der as BufferSource);
     assert.equal(crl.revokedCertificates, undefined);
     const path = join(ca.dir, "empty.der");
     writeFileSync(path, der);

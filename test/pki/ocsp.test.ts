@@ -177,9 +177,9 @@ describe("pki/ocsp: strict requests, signed responses", () => {
       const g = run("ocsptool", ["--verify-response", "--infile", respPath, "--load-trust", join(ca.dir, "ca.pem")]);
       assert.match(g.out, /Verifying OCSP Response: Success/, g.out);
 
-      const resp = pkijs.OCSPResponse.fromBER(der);
-      const basic = pkijs.BasicOCSPResponse.fromBER(resp.responseBytes!.response.valueBlock.valueHexView);
-      const caCert = pkijs.Certificate.fromBER(ca.caDer);
+      const resp = pkijs.OCSPResponse.fromBER(der as BufferSource);
+      const basic = pkijs.BasicOCSPResponse.fromBER(resp.responseBytes!.response.valueBlock.valueHexView as BufferSource);
+      const caCert = pkijs.Certificate.fromBER(ca.caDer as BufferSource);
       assert.equal(await basic.verify({ trustedCerts: [caCert] }), true);
       assert.equal(basic.tbsResponseData.responses.length, 1);
     });
