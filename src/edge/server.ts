@@ -22,7 +22,7 @@ import type { EdgeDirectory, HostRoute, Revocation, TrustedCa, ZoneSettings } fr
 import type { Header } from "./headers.js";
 import type { ServerIdentities, ServerIdentity } from "./identities.js";
 import { forward, OriginPool, type OriginFailure } from "./proxy.js";
-import { connectionVerdict, REFUSAL_TEXT, type ConnectionVerdict, type Refusal } from "./verdict.js";
+import { connectionVerdict, REFUSAL_TEXT, VerdictCache, type ConnectionVerdict, type Refusal } from "./verdict.js";
 
 /** HANDSHAKE_TIMEOUT_MS: a client has this long for its ClientHello, and again for the TLS handshake. */
 export const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -114,6 +114,8 @@ export class EdgeServer {
   private readonly accessLog: Logger;
   private readonly handshakeTimeoutMs: number;
   private health?: { at: number; up: Promise<boolean> };
+  /** Verdicts of recently seen certificates (per CA set): reconnecting clients skip the parsing. */
+  readonly verdicts = new VerdictCache();
 
   constructor(private readonly opts: EdgeServerOptions) {
     this.log = opts.logger.child({ component: "edge" });
@@ -277,7 +279,7 @@ export class EdgeServer {
   }
 
   private withSettings(state: ConnectionState, req: IncomingMessage, res: ServerResponse, route: HostRoute, settings: ZoneSettings, started: number): void {
-    const verdict = (state.verdict ??= connectionVerdict(req.socket as TLSSocket, state.slot.route.cas));
+    const verdict = (state.verdict ??= connectionVerdict(req.socket as TLSSocket, state.slot.route.cas, { verdicts: this.verdicts, caKey: state.slot.caKey }));
     if (verdict.verified && verdict.managedCaId) {
       const dir = this.opts.directory;
       const key = (verdict.revocationKey ??= dir.revocationKey(verdict.managedCaId, verdict.leaf!.serial));
