@@ -125,11 +125,14 @@ export class CrlPublisher {
 
   /**
    * run checks `caId` now (one check per CA at a time in this process: a caller arriving during a
-   * check shares it, and another check follows). Debounced or busy outcomes reschedule themselves.
+   * check shares it, and another check follows; a forced caller waits and builds). Debounced or busy outcomes reschedule themselves.
    */
   run(caId: string, opts: { force?: boolean } = {}): Promise<BuildOutcome> {
     const running = this.runs.get(caId);
     if (running) {
+      // A forced build is not satisfied by an unforced check in flight (which may answer
+      // "fresh"): wait for it, then build.
+      if (opts.force) return running.catch(() => undefined).then(() => this.run(caId, opts));
       this.rerun.add(caId);
       return running;
     }
