@@ -1,8 +1,8 @@
 /**
  * verdict.ts turns what the TLS handshake established into the edge's verdict on a connection's
  * client certificate. OpenSSL already verified the chain during the handshake against exactly the
- * SNI hostname's CAs (the TLS context's trust store, with X509_V_FLAG_PARTIAL_CHAIN so an
- * intermediate uploaded alone is an anchor), checking signatures, validity periods, basic
+ * SNI hostname's CAs (the TLS context's trust store, with X509_V_FLAG_PARTIAL_CHAIN when an
+ * anchor is an intermediate uploaded alone), checking signatures, validity periods, basic
  * constraints and pathLen, and the sslclient purpose (an EKU, when present, must allow clientAuth).
  * Its result is read here once per connection; revocation and expiry are re-checked per request.
  */
