@@ -17,6 +17,10 @@
 #   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres (a database is created and dropped)
 #   SHARED_BENCH=/work/shared/bench EDGE_NODE_ARGS= (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof")
 #   EDGE_BENCH_HOOK="cmd" runs cmd (with EDGE_PORT, EDGE_PID, ORIGIN_PID, CERTS set) instead of the harness
+#   PROXY_FLOORS="undici node-parser" FLOOR_TESTS="ka": bench/edge-proxy-floor.mjs (the least a Node
+#   process does to proxy mTLS) measured the same way, so the edge's own work shows apart from
+#   Node's HTTP stack; PROXY_FLOORS= skips it. SPLIT_SECS=8: a last kept-alive run per proxy
+#   that reads the proxy's and the origin's CPU apart (the harness sums EXT_PIDS).
 # TICKETS=off runs the edge with OPENSSL_CONF=bench/edge-openssl.cnf (NumTickets = 0): Node's TLS
 # 1.3 server otherwise sends two NewSessionTickets per handshake that nobody can use (tickets and
 # the session cache are off), which nginx with ssl_session_tickets off does not. TICKETS=on measures
@@ -36,17 +40,20 @@ CLIENT_CPU="${CLIENT_CPU:-1}"
 TRIALS="${TRIALS:-20}"
 TICKETS="${TICKETS:-off}"
 LOG_LEVEL="${LOG_LEVEL:-info}"
+PROXY_FLOORS="${PROXY_FLOORS-undici node-parser}"
+FLOOR_TESTS="${FLOOR_TESTS:-ka}"
+SPLIT_SECS="${SPLIT_SECS:-8}"
 PGURL="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 WORK="$(mktemp -d -t gh-bench-edge.XXXXXX)"
 cd "$ROOT"
 
-API_PID="" ORIGIN_PID="" EDGE_PID="" DBNAME="gatehouse_bench_edge_$$"
+API_PID="" ORIGIN_PID="" EDGE_PID="" FLOOR_PID="" DBNAME="gatehouse_bench_edge_$$"
 stop_pid() { if [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; then kill "$1"; wait "$1" 2>/dev/null || true; fi; }
 db() { node -e '
   const postgres = require("postgres"); const sql = postgres(process.argv[1], { max: 1, onnotice: () => {} });
   sql.unsafe(process.argv[2]).then(() => sql.end(), (e) => { console.error(e.message); process.exit(1); });' "$PGURL" "$1"; }
 cleanup() {
-  stop_pid "$EDGE_PID"; stop_pid "$API_PID"; stop_pid "$ORIGIN_PID"
+  stop_pid "$FLOOR_PID"; stop_pid "$EDGE_PID"; stop_pid "$API_PID"; stop_pid "$ORIGIN_PID"
   db "DROP DATABASE IF EXISTS $DBNAME WITH (FORCE)" 2>/dev/null || true
 }
 trap cleanup EXIT INT TERM
@@ -99,7 +106,7 @@ tickets=$( (sleep 0.5; echo Q) | openssl s_client -connect "127.0.0.1:$EDGE_PORT
 echo "# edge pid $EDGE_PID port $EDGE_PORT, origin pid $ORIGIN_PID; TLS 1.3 NewSessionTickets per handshake: $tickets (TICKETS=$TICKETS); LOG_LEVEL=$LOG_LEVEL"
 
 if [ -n "${EDGE_BENCH_HOOK:-}" ]; then  # development: run your own measurement against the running edge instead
-  EDGE_PORT="$EDGE_PORT" EDGE_PID="$EDGE_PID" ORIGIN_PID="$ORIGIN_PID" CERTS="$WORK/certs" SERVER_CPU="$SERVER_CPU" \
+  EDGE_PORT="$EDGE_PORT" EDGE_PID="$EDGE_PID" ORIGIN_PID="$ORIGIN_PID" ORIGIN_PORT="$ORIGIN_PORT" CERTS="$WORK/certs" SERVER_CPU="$SERVER_CPU" \
     CLIENT_CPU="$CLIENT_CPU" bash -c "$EDGE_BENCH_HOOK"
   exit 0
 fi
@@ -107,8 +114,52 @@ SERVERS="$SERVERS" EXT_PORT="$EDGE_PORT" EXT_PIDS="$EDGE_PID,$ORIGIN_PID" EXT_LA
   CERTS_DIR="$WORK/certs" PINS=pinned REPEAT="$REPEAT" TESTS="$TESTS" TLS_HS="$TLS_HS" KA_CLIENTS="$KA_CLIENTS" \
   SERVER_CPU="$SERVER_CPU" CLIENT_CPU="$CLIENT_CPU" WORK="$WORK/baseline" "$SHARED/nginx-mtls-baseline.sh"
 
+# cpu_split PID_A PID_B LABEL PORT: one kept-alive run with the raw client, the two processes' CPU apart.
+cpu_split() {
+  taskset -c "$CLIENT_CPU" node "$SHARED/mtls-load.mjs" --dir "$WORK/certs" --port "$4" --path /proxy --mode keepalive \
+    --client raw --concurrency 32 --warmup 2 --duration "$SPLIT_SECS" --watch-pids "$1,$2" --clk-tck "$(getconf CLK_TCK)" |
+    LABEL="$3" node -e '
+      let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+        const g = (k) => (s.match(new RegExp(k + "=([^ ]+)")) ?? [])[1];
+        const n = Number(g("requests")); const [p, o] = g("watched_cpu_s").split(",").map(Number);
+        const us = (x) => (x / n * 1e6).toFixed(1).padStart(5);
+        console.log(`${process.env.LABEL.padEnd(24)} ${String(Math.round(g("rps"))).padStart(6)} req/s   proxy ${us(p)} µs + origin ${us(o)} µs = ${us(p + o)} µs CPU per request`);
+      });'
+}
+RESULT_FILES=("$WORK/baseline/results.tsv")
+SPLITS=()
+for client in $PROXY_FLOORS; do
+  echo
+  echo "== Node proxy floor ($client): bench/edge-proxy-floor.mjs, same origin, same certificates"
+  FLOOR_PORT=$(free_port)
+  taskset -c "$SERVER_CPU" node bench/edge-proxy-floor.mjs --port "$FLOOR_PORT" --origin-port "$ORIGIN_PORT" \
+    --dir "$WORK/certs" --client "$client" > "$WORK/proxy-floor-$client.log" 2>&1 &
+  FLOOR_PID=$!
+  wait_log "$WORK/proxy-floor-$client.log" '^READY' "$FLOOR_PID"
+  SERVERS=ext EXT_PORT="$FLOOR_PORT" EXT_PIDS="$FLOOR_PID,$ORIGIN_PID" EXT_LABEL="node-proxy-$client" EXT_PATHS=/proxy \
+    CERTS_DIR="$WORK/certs" PINS=pinned REPEAT="$REPEAT" TESTS="$FLOOR_TESTS" TLS_HS="$TLS_HS" KA_CLIENTS="$KA_CLIENTS" \
+    SERVER_CPU="$SERVER_CPU" CLIENT_CPU="$CLIENT_CPU" WORK="$WORK/floor-$client" "$SHARED/nginx-mtls-baseline.sh" | grep -v '^pinned\|^pin \|^== medians\|^$' || true
+  RESULT_FILES+=("$WORK/floor-$client/results.tsv")
+  if [ "$SPLIT_SECS" -gt 0 ]; then SPLITS+=("$(cpu_split "$FLOOR_PID" "$ORIGIN_PID" "node-proxy-$client" "$FLOOR_PORT")"); fi
+  stop_pid "$FLOOR_PID"; FLOOR_PID=""
+done
+
+if [ "$SPLIT_SECS" -gt 0 ] && [[ " $TESTS " == *" ka "* ]]; then
+  echo
+  echo "== where the CPU of a kept-alive request goes (raw client, 32 connections, ${SPLIT_SECS}s each)"
+  cpu_split "$EDGE_PID" "$ORIGIN_PID" "ours (edge)" "$EDGE_PORT"
+  for line in "${SPLITS[@]}"; do echo "$line"; done
+  awk -F'\t' '$3 == "nginx-proxy" && $4 == "ka" && $6 == "raw" { n++; r += $10; g += $16; o += $17 }
+    END { if (n) printf "%-24s %6d req/s   nginx %5.1f µs + origin %5.1f µs = %5.1f µs CPU per request (harness medians: means of %d runs)\n", "nginx-proxy", r / n, g * 1000 / n, o * 1000 / n, (g + o) * 1000 / n, n }' \
+    "$WORK/baseline/results.tsv"
+fi
+
+echo
+echo "== summary: medians over runs, against nginx doing the same job (handshakes: nginx; requests: nginx-proxy)"
+node bench/edge-summary.mjs "${RESULT_FILES[@]}"
+
 echo
 echo "== revocation: DELETE through the API (another process) → first 403 on an open kept-alive connection"
 API="http://127.0.0.1:$API_PORT" TOKEN="$(field token)" ZONE="$(field zoneId)" EDGE_PORT="$EDGE_PORT" CERTS="$WORK/certs" \
   TRIALS="$TRIALS" taskset -c "$CLIENT_CPU" node bench/edge-revocation.mjs
-echo "# $(date -u +%FT%TZ) load: $(cut -d' ' -f1-3 /proc/loadavg); results in $WORK/baseline/results.tsv"
+echo "# $(date -u +%FT%TZ) load: $(cut -d' ' -f1-3 /proc/loadavg); results in $WORK/*/results.tsv"
