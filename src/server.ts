@@ -9,6 +9,9 @@ import { startGatehouse } from "./runtime.js";
 /** SHUTDOWN_GRACE_MS: SIGTERM drains in-flight requests, then exits at the latest after this. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
+/** WORKER_READY: what a cluster worker tells the primary once all its listeners are up. */
+const WORKER_READY = "gatehouse:ready";
+
 /**
  * The process entry: read the config, open the database, serve. With DATABASE_URL and
  * GATEHOUSE_WORKERS > 1, a primary forks that many workers sharing the port (node:cluster), each a
@@ -24,21 +27,35 @@ async function main(): Promise<void> {
     // NODE_CLUSTER_SCHED_POLICY=rr restores Node's default.
     if (!process.env.NODE_CLUSTER_SCHED_POLICY) cluster.schedulingPolicy = cluster.SCHED_NONE;
     logger.info({ workers: config.workers }, "starting workers");
-    for (let i = 0; i < config.workers; i++) cluster.fork();
+    // A worker that dies before it is ready (a bad certificate file, say) would die again: the
+    // service stops with an error instead of restarting it in a loop. One that dies later is
+    // replaced.
+    const ready = new Set<number>();
+    cluster.on("message", (worker, message) => {
+      if (message === WORKER_READY) ready.add(worker.id);
+    });
     let stopping = false;
+    let exitCode = 0;
+    const stopAll = (code: number) => {
+      stopping = true;
+      exitCode = Math.max(exitCode, code);
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill("SIGTERM");
+      setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS + 1000).unref();
+    };
     cluster.on("exit", (worker, code) => {
-      if (!stopping) {
+      if (stopping) {
+        if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(exitCode);
+      } else if (!ready.has(worker.id)) {
+        logger.error({ pid: worker.process.pid, code }, "a worker failed to start; stopping");
+        stopAll(1);
+        if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(exitCode);
+      } else {
         logger.error({ pid: worker.process.pid, code }, "worker exited; starting another");
         cluster.fork();
-      } else if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      }
     });
-    for (const signal of ["SIGTERM", "SIGINT"] as const) {
-      process.on(signal, () => {
-        stopping = true;
-        for (const w of Object.values(cluster.workers ?? {})) w?.process.kill("SIGTERM");
-        setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS + 1000).unref();
-      });
-    }
+    for (let i = 0; i < config.workers; i++) cluster.fork();
+    for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => stopAll(0));
     return;
   }
   const gatehouse = await startGatehouse({ config, logger });
@@ -52,6 +69,7 @@ async function main(): Promise<void> {
     const edgeAddress = await gatehouse.edge.listen();
     logger.info({ address: edgeAddress }, `mTLS edge listening on ${edgeAddress.address}:${edgeAddress.port}`);
   }
+  process.send?.(WORKER_READY);
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;

@@ -4,8 +4,22 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { curl, waitFor } from "../edge/harness.js";
+import { TestPki } from "../edge/test-pki.js";
 import { createTestDatabase, TEST_DATABASE_URL } from "../helpers/gatehouse.js";
+import { tempDir } from "../helpers/openssl.js";
 import { spawnService, waitForExit } from "../helpers/process.js";
+
+/** pidsOf: the distinct pids of the JSON log lines whose msg matches `msg`. */
+function pidsOf(output: string, msg: RegExp): number[] {
+  const pids = output
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as { pid: number; msg: string })
+    .filter((l) => msg.test(l.msg))
+    .map((l) => l.pid);
+  return [...new Set(pids)];
+}
 
 /** The service as a process: start-up checks, generated secrets, logs, health and SIGTERM. */
 describe("service process", () => {
@@ -60,6 +74,52 @@ describe("service process", () => {
       live.child.kill("SIGKILL");
     } finally {
       await db.drop();
+    }
+  });
+
+  it("server with GATEHOUSE_WORKERS=2 and EDGE_PORT: both workers serve the API and the edge; a worker killed later is replaced; one that cannot start stops the service instead of restarting in a loop", { skip: !TEST_DATABASE_URL && "TEST_DATABASE_URL is not set" }, async () => {
+    const db = await createTestDatabase();
+    const dir = tempDir("gh-workers-");
+    try {
+      const env = { DATABASE_URL: db.url, GATEHOUSE_MASTER_KEY: randomBytes(32).toString("base64"), GATEHOUSE_OPERATOR_TOKEN: "gh_op_" + randomBytes(16).toString("hex"), GATEHOUSE_WORKERS: "2", EDGE_PORT: "0" };
+
+      // No edge certificate: each worker fails in start-up; the primary stops with 1, no restarts.
+      const started = Date.now();
+      const failure = await spawnService(env).then(
+        () => assert.fail("started without an edge certificate"),
+        (err: Error) => err.message,
+      );
+      assert.match(failure, /service exited with 1/);
+      assert.match(failure, /the edge needs a server certificate/);
+      assert.match(failure, /a worker failed to start; stopping/);
+      assert.doesNotMatch(failure, /starting another/);
+      assert.ok(Date.now() - started < 30_000);
+
+      const pki = new TestPki(dir);
+      const ca = pki.root("workers-ca");
+      const server = pki.issue("workers-server", ca, { kind: "server", san: ["localhost"] });
+      const svc = await spawnService({ ...env, EDGE_TLS_CERT: server.certFile, EDGE_TLS_KEY: server.keyFile });
+      try {
+        assert.ok((await waitFor(async () => pidsOf(svc.output(), /^mTLS edge listening/).length === 2, 30_000, 50)) < 30_000, svc.output());
+        const [first, second] = pidsOf(svc.output(), /^mTLS edge listening/);
+        assert.ok(first && second && first !== second, svc.output());
+        const port = Number(/mTLS edge listening on [\d.]+:(\d+)/.exec(svc.output())![1]);
+        assert.equal((await curl(port, "localhost", { caFile: ca.certFile, path: "/healthz" })).status, 200);
+
+        process.kill(first, "SIGKILL");
+        assert.ok((await waitFor(async () => pidsOf(svc.output(), /^mTLS edge listening/).length === 3, 30_000, 50)) < 30_000, svc.output());
+        assert.match(svc.output(), /worker exited; starting another/);
+        assert.equal((await fetch(`${svc.url}/healthz`)).status, 200);
+        assert.equal((await curl(port, "localhost", { caFile: ca.certFile, path: "/healthz" })).status, 200);
+
+        svc.child.kill("SIGTERM");
+        assert.equal(await waitForExit(svc.child), 0);
+      } finally {
+        svc.child.kill("SIGKILL");
+      }
+    } finally {
+      await db.drop();
+      dir.remove();
     }
   });
 });
