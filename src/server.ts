@@ -43,16 +43,16 @@ async function main(): Promise<void> {
       setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS + 1000).unref();
     };
     cluster.on("exit", (worker, code) => {
-      if (stopping) {
-        if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(exitCode);
-      } else if (!ready.has(worker.id)) {
-        logger.error({ pid: worker.process.pid, code }, "a worker failed to start; stopping");
-        stopAll(1);
-        if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(exitCode);
-      } else {
+      if (!stopping && ready.has(worker.id)) {
         logger.error({ pid: worker.process.pid, code }, "worker exited; starting another");
         cluster.fork();
+        return;
       }
+      if (!stopping) {
+        logger.error({ pid: worker.process.pid, code }, "a worker failed to start; stopping");
+        stopAll(1);
+      }
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(exitCode);
     });
     for (let i = 0; i < config.workers; i++) cluster.fork();
     for (const signal of ["SIGTERM", "SIGINT"] as const) process.on(signal, () => stopAll(0));
